@@ -1,0 +1,23 @@
+"""Clean CRM: the Chalice app. Wiring only; the logic lives in chalicelib/."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice.app import Chalice, SQSEvent
+
+from chalicelib.accounts.routes import bp as accounts_routes
+from chalicelib.config import settings
+from chalicelib.http import middleware
+
+app = Chalice(app_name="clean-crm")
+middleware.install(app)
+app.register_blueprint(accounts_routes, url_prefix="/api/accounts")
+
+
+@app.on_sqs_message(queue=settings().queue_name("notifications"), batch_size=10)
+def send_notifications(event: SQSEvent) -> dict[str, Any]:
+    from chalicelib.accounts.handlers import handle_notification
+    from chalicelib.events import process_batch
+
+    return process_batch(event, handle_notification)

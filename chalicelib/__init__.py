@@ -1,0 +1,1 @@
+"""Clean CRM: the package deployed to Lambda beside app.py."""

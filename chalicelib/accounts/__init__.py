@@ -1,0 +1,1 @@
+"""Accounts: registration, sessions (JWT), password reset."""

@@ -1,0 +1,86 @@
+"""HTTP routes of accounts: /api/accounts/…"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice.app import Blueprint
+
+from chalicelib.accounts import reset, service
+from chalicelib.accounts.models import UserRecord
+from chalicelib.accounts.schemas import (
+    LoginBody,
+    RefreshBody,
+    RegisterBody,
+    ResetConfirmBody,
+    ResetRequestBody,
+    TokenPairOut,
+    UserOut,
+)
+from chalicelib.http.bodies import parse_body
+from chalicelib.http.context import client_ip, current_request
+from chalicelib.http.routes import accepted, authenticated, created, public
+
+bp = Blueprint(__name__)
+
+# One fixed body for every reset request: known and unknown addresses must
+# get the same bytes.
+RESET_REQUESTED_BODY = {
+    "detail": "If an account uses this email, a reset code is on its way. It works for 10 minutes."
+}
+
+
+def user_out(user: UserRecord) -> dict[str, Any]:
+    return UserOut(
+        id=user.user_id, email=user.email, username=user.username, date_joined=user.created_at
+    ).model_dump(mode="json")
+
+
+def tokens_out(pair: service.TokenPair) -> dict[str, Any]:
+    return TokenPairOut(access=pair.access, refresh=pair.refresh).model_dump()
+
+
+@bp.route("/register", methods=["POST"])
+@public
+def register() -> Any:
+    body = parse_body(current_request(), RegisterBody)
+    return created(user_out(service.register(body.email, body.username, body.password)))
+
+
+@bp.route("/login", methods=["POST"])
+@public
+def login() -> Any:
+    body = parse_body(current_request(), LoginBody)
+    return tokens_out(service.log_in(body.login, body.password))
+
+
+@bp.route("/token/refresh", methods=["POST"])
+@public
+def refresh() -> Any:
+    body = parse_body(current_request(), RefreshBody)
+    return tokens_out(service.refresh_tokens(body.refresh))
+
+
+@bp.route("/me", methods=["GET"])
+@authenticated
+def me(user: UserRecord) -> Any:
+    return user_out(user)
+
+
+@bp.route("/password/reset/request", methods=["POST"])
+@public
+def request_password_reset() -> Any:
+    request = current_request()
+    body = parse_body(request, ResetRequestBody)
+    reset.request_reset(body.email, client_ip(request))
+    return accepted(RESET_REQUESTED_BODY)
+
+
+@bp.route("/password/reset/confirm", methods=["POST"])
+@public
+def confirm_password_reset() -> Any:
+    body = parse_body(current_request(), ResetConfirmBody)
+    reset.confirm_reset(
+        email=body.email, user_id=body.user_id, code=body.code, new_password=body.new_password
+    )
+    return {"detail": "Your password was changed. Sign in again on every device."}

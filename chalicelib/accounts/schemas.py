@@ -1,0 +1,86 @@
+"""Request and response shapes of the accounts routes.
+
+Strict types: ``"password": 123`` is a 400 naming the field, not a 500 and
+not a silent ``"123"``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from chalicelib.emails import normalize_email
+
+USERNAME_PATTERN = re.compile(r"^[\w.+-]{1,150}$")
+
+# Long enough for any real password, short enough that nobody hashes megabytes.
+Password = Annotated[str, Field(min_length=1, max_length=1024)]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(strict=True, str_max_length=4096)
+
+
+class RegisterBody(_Body):
+    email: str
+    username: str
+    password: Password
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        return normalize_email(value)
+
+    @field_validator("username")
+    @classmethod
+    def _username(cls, value: str) -> str:
+        value = value.strip()
+        if not USERNAME_PATTERN.match(value):
+            raise ValueError(
+                "Use 1 to 150 letters, digits and . + - _ (no spaces, no @)."
+            )
+        return value
+
+
+class LoginBody(_Body):
+    """``username`` holds a username or an email; ``email`` is accepted too."""
+
+    username: str | None = None
+    email: str | None = None
+    password: Password
+
+    @property
+    def login(self) -> str:
+        return (self.username or self.email or "").strip()
+
+
+class RefreshBody(_Body):
+    refresh: str = Field(min_length=1)
+
+
+class ResetRequestBody(_Body):
+    email: str = Field(min_length=1)
+
+
+class ResetConfirmBody(_Body):
+    """The account is named by ``email`` or ``user_id``."""
+
+    email: str | None = None
+    user_id: str | None = None
+    code: str = Field(min_length=1, max_length=64)
+    new_password: Password
+
+
+class UserOut(BaseModel):
+    id: str
+    email: str
+    username: str
+    date_joined: datetime
+
+
+class TokenPairOut(BaseModel):
+    access: str
+    refresh: str

@@ -1,0 +1,1 @@
+"""Ways a message leaves the system: email (SES), SMS and WhatsApp."""

@@ -1,0 +1,38 @@
+"""Email through Amazon SES (sesv2).
+
+With ``ECHO_MESSAGES=1`` (the local stack) each email sent is also printed on
+one console line, so a developer sees it without opening anything.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from chalicelib.aws import client
+from chalicelib.config import settings
+
+
+def send_email(to: str, subject: str, text: str) -> str:
+    """Send a plain-text email; returns SES's message id."""
+    cfg = settings()
+    request: dict[str, Any] = {
+        "FromEmailAddress": cfg.email_sender,
+        "Destination": {"ToAddresses": [to]},
+        "Content": {
+            "Simple": {
+                "Subject": {"Data": subject, "Charset": "UTF-8"},
+                "Body": {"Text": {"Data": text, "Charset": "UTF-8"}},
+            }
+        },
+    }
+    if cfg.ses_configuration_set:
+        request["ConfigurationSetName"] = cfg.ses_configuration_set
+    message_id: str = client("sesv2").send_email(**request)["MessageId"]
+    if cfg.echo_messages:
+        print(  # noqa: T201 - the local console is this adapter's output
+            f"[email] to={to} subject={json.dumps(subject, ensure_ascii=False)} "
+            f"text={json.dumps(text, ensure_ascii=False)} id={message_id}",
+            flush=True,
+        )
+    return message_id

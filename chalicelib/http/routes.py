@@ -1,0 +1,70 @@
+"""Decorators every route wears under ``@bp.route``: ``public`` or ``authenticated``.
+
+Both turn the services' :class:`~chalicelib.errors.AppError` into a problem
+response; ``authenticated`` first checks the bearer token and hands the user
+to the view as its first argument.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from chalice.app import Response
+
+from chalicelib import logs
+from chalicelib.accounts.models import UserRecord
+from chalicelib.errors import AppError, AuthenticationError
+from chalicelib.http.context import current_request
+from chalicelib.http.problems import from_app_error
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def public(view: Callable[P, R]) -> Callable[P, R | Response]:
+    """A route anyone may call."""
+
+    @functools.wraps(view)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | Response:
+        try:
+            return view(*args, **kwargs)
+        except AppError as error:
+            return from_app_error(error)
+
+    return wrapper
+
+
+def authenticated(view: Callable[Concatenate[UserRecord, P], R]) -> Callable[P, R | Response]:
+    """A route that needs ``Authorization: Bearer <access token>``."""
+    from chalicelib.accounts.service import authenticate
+
+    @functools.wraps(view)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | Response:
+        try:
+            user = authenticate(bearer_token(current_request().headers.get("authorization")))
+            logs.append_keys(user_id=user.user_id)
+            return view(user, *args, **kwargs)
+        except AppError as error:
+            return from_app_error(error)
+
+    return wrapper
+
+
+def bearer_token(header: str | None) -> str:
+    """The token of an ``Authorization: Bearer …`` header, or a 401 error."""
+    if not header:
+        raise AuthenticationError("Send 'Authorization: Bearer <access token>'.")
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationError("Send 'Authorization: Bearer <access token>'.")
+    return token.strip()
+
+
+def created(body: Any) -> Response:
+    return Response(body=body, status_code=201)
+
+
+def accepted(body: Any) -> Response:
+    return Response(body=body, status_code=202)

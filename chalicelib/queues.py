@@ -1,0 +1,22 @@
+"""Sending to the app's SQS queues by logical name."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Any
+
+from chalicelib.aws import client
+from chalicelib.config import settings
+
+
+@lru_cache(maxsize=None)
+def queue_url(logical: str) -> str:
+    """The URL of the queue named ``logical`` (``notifications`` …), looked up once."""
+    url: str = client("sqs").get_queue_url(QueueName=settings().queue_name(logical))["QueueUrl"]
+    return url
+
+
+def send(logical: str, message: dict[str, Any]) -> None:
+    """Put one JSON message on the queue named ``logical``."""
+    client("sqs").send_message(QueueUrl=queue_url(logical), MessageBody=json.dumps(message))

@@ -1,0 +1,61 @@
+"""Fixed-window counters in DynamoDB, for limits on attempts.
+
+One atomic ``ADD`` per hit, so concurrent Lambdas share the count; items
+expire with the window through the table's TTL.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
+from pynamodb.models import Model
+
+from chalicelib.db import table_meta
+
+
+class RateLimitRecord(Model):
+    """The number of hits on one key in one window."""
+
+    Meta = table_meta("rate_limits")
+
+    key = UnicodeAttribute(hash_key=True)
+    count = NumberAttribute(default=0)
+    expires_at = TTLAttribute()
+
+
+@dataclass(frozen=True)
+class Window:
+    """The state of a key's current window after a hit."""
+
+    count: int
+    retry_after_seconds: int
+
+
+def hit(scope: str, key: str, *, window_minutes: int) -> Window:
+    """Count one hit on ``scope:key`` in the current window and return the count."""
+    window = window_minutes * 60
+    now = int(time.time())
+    start = now - now % window
+    record = RateLimitRecord(f"{scope}#{key}#{start}")
+    # update() reads back every attribute, so record.count is the new total.
+    record.update(
+        actions=[
+            RateLimitRecord.count.add(1),
+            RateLimitRecord.expires_at.set(datetime.fromtimestamp(start + window, UTC)),
+        ]
+    )
+    return Window(count=int(record.count), retry_after_seconds=max(1, start + window - now))
+
+
+def count(scope: str, key: str, *, window_minutes: int) -> int:
+    """The hits on ``scope:key`` in the current window, without counting one."""
+    window = window_minutes * 60
+    now = int(time.time())
+    start = now - now % window
+    try:
+        return int(RateLimitRecord.get(f"{scope}#{key}#{start}").count)
+    except RateLimitRecord.DoesNotExist:
+        return 0

@@ -1,0 +1,24 @@
+"""Every PynamoDB model, so tools (local stack, tests, bench) can create all tables."""
+
+from __future__ import annotations
+
+from pynamodb.models import Model
+
+from chalicelib.accounts.models import (
+    RefreshTokenRecord,
+    ResetCodeRecord,
+    UserKeyRecord,
+    UserRecord,
+)
+from chalicelib.ratelimit import RateLimitRecord
+
+ALL_MODELS: tuple[type[Model], ...] = (
+    UserRecord,
+    UserKeyRecord,
+    RefreshTokenRecord,
+    ResetCodeRecord,
+    RateLimitRecord,
+)
+
+# Models whose TTLAttribute DynamoDB should expire on its own.
+TTL_MODELS: tuple[type[Model], ...] = (RefreshTokenRecord, ResetCodeRecord, RateLimitRecord)

@@ -1,0 +1,124 @@
+"""Test fixtures. AWS is mocked at one point: the ``aws`` fixture.
+
+Settings are read from the environment when models are imported, so the
+environment is fixed here, before anything from the app is imported.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CASES = Path(__file__).resolve().parent / "cases"
+
+TEST_ENV = {
+    "STAGE": "test",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "JWT_SECRET": "crm-test-secret-NOT-FOR-PROD-0123456789abcdef",
+    "JWT_LEEWAY_SECONDS": "10",
+    "BCRYPT_ROUNDS": "4",
+    "ECHO_MESSAGES": "0",
+    "EMAIL_SENDER": "no-reply@clean-crm.test",
+}
+for _name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "JWT_SECRET_PARAMETER"):
+    os.environ.pop(_name, None)
+os.environ.update(TEST_ENV)
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    """Every AWS call inside the test goes to moto; all resources exist."""
+    from moto import mock_aws
+
+    from chalicelib.aws import client
+    from chalicelib.queues import queue_url
+
+    with mock_aws():
+        # Clients and queue URLs cached by an earlier test point at its mock.
+        client.cache_clear()
+        queue_url.cache_clear()
+        from local.bootstrap import create_all
+
+        create_all()
+        yield
+    client.cache_clear()
+    queue_url.cache_clear()
+
+
+@pytest.fixture
+def api(aws: None) -> Iterator[Any]:
+    """A ``chalice.test.Client`` on the app, with AWS mocked."""
+    from chalice.test import Client
+
+    from app import app
+
+    with Client(app, stage_name="test", project_dir=str(ROOT)) as client:
+        yield client
+
+
+class JsonClient:
+    """Send JSON to the app and read JSON back, as a real client would."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        token: str | None = None,
+        raw: bytes | str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, Any, dict[str, str]]:
+        all_headers = {"Content-Type": "application/json"}
+        if token:
+            all_headers["Authorization"] = f"Bearer {token}"
+        all_headers.update(headers or {})
+        payload = raw if raw is not None else (None if body is None else json.dumps(body))
+        response = self.client.http.request(method, path, headers=all_headers, body=payload)
+        text = response.body.decode("utf-8") if response.body else ""
+        data = json.loads(text) if text else None
+        return response.status_code, data, dict(response.headers)
+
+    def post(self, path: str, body: Any = None, **kw: Any) -> tuple[int, Any, dict[str, str]]:
+        return self.request("POST", path, body, **kw)
+
+    def get(self, path: str, **kw: Any) -> tuple[int, Any, dict[str, str]]:
+        return self.request("GET", path, **kw)
+
+
+@pytest.fixture
+def http(api: Any) -> JsonClient:
+    return JsonClient(api)
+
+
+def register_user(
+    http: JsonClient,
+    email: str = "ana@example.com",
+    username: str = "ana",
+    password: str = "correct horse battery",
+) -> dict[str, Any]:
+    status, body, _ = http.post(
+        "/api/accounts/register", {"email": email, "username": username, "password": password}
+    )
+    assert status == 201, body
+    return dict(body)
+
+
+def log_in(http: JsonClient, login: str, password: str) -> dict[str, str]:
+    status, body, _ = http.post("/api/accounts/login", {"username": login, "password": password})
+    assert status == 200, body
+    return dict(body)
