@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -91,7 +92,7 @@ class JsonClient:
         response = self.client.http.request(method, path, headers=all_headers, body=payload)
         text = response.body.decode("utf-8") if response.body else ""
         data = json.loads(text) if text else None
-        return response.status_code, data, dict(response.headers)
+        return response.status_code, data, {k.lower(): v for k, v in response.headers.items()}
 
     def post(self, path: str, body: Any = None, **kw: Any) -> tuple[int, Any, dict[str, str]]:
         return self.request("POST", path, body, **kw)
@@ -122,3 +123,45 @@ def log_in(http: JsonClient, login: str, password: str) -> dict[str, str]:
     status, body, _ = http.post("/api/accounts/login", {"username": login, "password": password})
     assert status == 200, body
     return dict(body)
+
+
+@dataclass(frozen=True)
+class SentEmail:
+    to: list[str]
+    subject: str
+    body: str
+
+
+def sent_emails() -> list[SentEmail]:
+    """The emails SES (moto) accepted so far in this test."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    backend = ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
+    return [
+        SentEmail(to=list(m.destinations.get("ToAddresses", [])), subject=m.subject, body=m.body)
+        for m in backend.sent_messages
+    ]
+
+
+def run_queue(logical: str, *, max_batches: int = 100) -> int:
+    """Feed the queue's messages to its Chalice handler, as Lambda would; returns messages seen."""
+    import app as app_module
+    from chalicelib.aws import client
+    from chalicelib.config import settings
+    from local.pump import pump_once, sources
+
+    name = settings().queue_name(logical)
+    source = next(s for s in sources(app_module) if s.queue_name == name)
+    sqs = client("sqs")
+    url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    seen = 0
+    for _ in range(max_batches):
+        count = pump_once(sqs, source, url, arn, wait=0)
+        if not count:
+            break
+        seen += count
+    return seen
