@@ -6,13 +6,13 @@ requests never touch SES, SQS or S3, so the import waits for the first call.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from chalicelib.config import settings
 
 
-@lru_cache(maxsize=None)
+@cache
 def client(service: str) -> Any:
     """A cached boto3 client for ``service`` in the configured region and endpoint."""
     import boto3

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import Any
 
 from pynamodb.connection import Connection
 from pynamodb.constants import PAY_PER_REQUEST_BILLING_MODE
@@ -15,7 +16,7 @@ from pynamodb.constants import PAY_PER_REQUEST_BILLING_MODE
 from chalicelib.config import settings
 
 
-def table_meta(logical: str) -> type:
+def table_meta(logical: str) -> Any:
     """A ``Meta`` class for the table named ``logical`` in the current stage."""
     cfg = settings()
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from chalicelib.aws import client
 from chalicelib.config import settings
 
 
-@lru_cache(maxsize=None)
+@cache
 def queue_url(logical: str) -> str:
     """The URL of the queue named ``logical`` (``notifications`` …), looked up once."""
     url: str = client("sqs").get_queue_url(QueueName=settings().queue_name(logical))["QueueUrl"]

@@ -22,7 +22,7 @@ class RateLimitRecord(Model):
     Meta = table_meta("rate_limits")
 
     key = UnicodeAttribute(hash_key=True)
-    count = NumberAttribute(default=0)
+    hits = NumberAttribute(default=0)
     expires_at = TTLAttribute()
 
 
@@ -40,14 +40,14 @@ def hit(scope: str, key: str, *, window_minutes: int) -> Window:
     now = int(time.time())
     start = now - now % window
     record = RateLimitRecord(f"{scope}#{key}#{start}")
-    # update() reads back every attribute, so record.count is the new total.
+    # update() reads back every attribute, so record.hits is the new total.
     record.update(
         actions=[
-            RateLimitRecord.count.add(1),
+            RateLimitRecord.hits.add(1),
             RateLimitRecord.expires_at.set(datetime.fromtimestamp(start + window, UTC)),
         ]
     )
-    return Window(count=int(record.count), retry_after_seconds=max(1, start + window - now))
+    return Window(count=int(record.hits), retry_after_seconds=max(1, start + window - now))
 
 
 def count(scope: str, key: str, *, window_minutes: int) -> int:
@@ -56,6 +56,6 @@ def count(scope: str, key: str, *, window_minutes: int) -> int:
     now = int(time.time())
     start = now - now % window
     try:
-        return int(RateLimitRecord.get(f"{scope}#{key}#{start}").count)
+        return int(RateLimitRecord.get(f"{scope}#{key}#{start}").hits)
     except RateLimitRecord.DoesNotExist:
         return 0

@@ -82,9 +82,7 @@ def create_bucket(imports_queue_url: str) -> None:
             }
         ]
     }
-    s3.put_bucket_notification_configuration(
-        Bucket=bucket, NotificationConfiguration=notification
-    )
+    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=notification)
 
 
 def verify_sender() -> None:

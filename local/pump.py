@@ -110,7 +110,9 @@ def pump_once(sqs: Any, source: Source, queue_url: str, queue_arn: str, wait: in
     if done:
         sqs.delete_message_batch(
             QueueUrl=queue_url,
-            Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
+            Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)
+            ],
         )
     if failed:
         log.warning("handler %s failed %d of %d messages", source.name, len(failed), len(received))

@@ -29,6 +29,7 @@ def stack_env() -> dict[str, str]:
     env = dict(os.environ)
     env.update(config.get("environment_variables", {}))
     env.update(config["stages"]["local"]["environment_variables"])
+    # Not in .chalice/config.json: chalice local would let it override the port.
     env["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{aws_port}"
     env["PYTHONUNBUFFERED"] = "1"
     env.pop("AWS_PROFILE", None)
@@ -95,8 +96,17 @@ def main() -> None:
 
         chalice_bin = str(Path(sys.executable).parent / "chalice")
         api = subprocess.Popen(
-            [chalice_bin, "local", "--stage", "local", "--host", "127.0.0.1",
-             "--port", str(api_port), "--no-autoreload"],
+            [
+                chalice_bin,
+                "local",
+                "--stage",
+                "local",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(api_port),
+                "--no-autoreload",
+            ],
             env=env,
             cwd=ROOT,
         )
@@ -107,8 +117,9 @@ def main() -> None:
         banner(aws_port, api_port, env, sorted(queues))
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
+        names = {id(moto): "the embedded AWS", id(api): "the API", id(pump): "the queue pump"}
         failed = next(child for child in children if child.poll() is not None)
-        raise SystemExit(f"{failed.args[0]} stopped (code {failed.returncode}); stopping the rest")
+        raise SystemExit(f"{names[id(failed)]} stopped (code {failed.returncode}); stopping all")
     except KeyboardInterrupt:
         print("\nstopping…", flush=True)
     finally:

@@ -34,9 +34,7 @@ def mint(case: dict[str, Any]) -> str:
     if "raw" in case:
         return str(case["raw"])
     now = int(time.time())
-    claims = {
-        k: (now + v if k in ("iat", "exp", "nbf") else v) for k, v in case["claims"].items()
-    }
+    claims = {k: (now + v if k in ("iat", "exp", "nbf") else v) for k, v in case["claims"].items()}
     claims.update({"token_use": "access", "ver": 0})
     header, payload = _segment(case["header"]), _segment(claims)
     alg = case["header"]["alg"]
@@ -72,7 +70,7 @@ def test_server_config_matches_the_case() -> None:
     from chalicelib.accounts.tokens import ALGORITHM
     from chalicelib.config import jwt_secret, settings
 
-    assert [ALGORITHM] == SPEC["server_config"]["algorithms"]
+    assert SPEC["server_config"]["algorithms"] == [ALGORITHM]
     assert jwt_secret() == SPEC["server_config"]["secret"]
     assert settings().jwt_leeway_seconds == SPEC["server_config"]["leeway_seconds"]
 
@@ -92,8 +90,16 @@ def test_token_case(http: JsonClient, case_user: None, case: dict[str, Any]) -> 
 
 @pytest.mark.parametrize(
     "header",
-    ["", "Bearer", "Bearer   ", "Basic dXNlcjpwYXNz", "Token abc", "Bearer " + "a" * 10000,
-     "Bearer ä.ö.ü", "Bearer \x00"],
+    [
+        "",
+        "Bearer",
+        "Bearer   ",
+        "Basic dXNlcjpwYXNz",
+        "Token abc",
+        "Bearer " + "a" * 10000,
+        "Bearer ä.ö.ü",
+        "Bearer \x00",
+    ],
 )
 def test_malformed_authorization_header_is_401(http: JsonClient, header: str) -> None:
     status, body, _ = http.get("/api/accounts/me", headers={"Authorization": header})

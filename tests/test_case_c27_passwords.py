@@ -27,9 +27,7 @@ def edge_user(http: JsonClient) -> None:
     assert status == 201, body
 
 
-@pytest.mark.parametrize(
-    "name", ["73 ASCII bytes at signup", "30 emoji = 30 chars but 120 bytes"]
-)
+@pytest.mark.parametrize("name", ["73 ASCII bytes at signup", "30 emoji = 30 chars but 120 bytes"])
 def test_signup_over_72_bytes_is_refused(http: JsonClient, name: str) -> None:
     case = CASES_BY_NAME[name]
     status, body = signup(http, case["body"])
@@ -60,8 +58,11 @@ def test_long_login_password_is_401_not_a_prefix_match(
 
 def test_reset_to_100_bytes_is_refused(http: JsonClient, edge_user: None) -> None:
     case = CASES_BY_NAME["reset password to 100 bytes"]
-    body = {"email": case["body"]["email"], "code": "123456",
-            "new_password": case["body"]["new_password"]}
+    body = {
+        "email": case["body"]["email"],
+        "code": "123456",
+        "new_password": case["body"]["new_password"],
+    }
     status, data, _ = http.post("/api/accounts/password/reset/confirm", body)
     assert status == case["expect_status"] == 400
     assert "new_password" in data["errors"]

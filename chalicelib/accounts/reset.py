@@ -80,9 +80,7 @@ def send_reset_code(email: str) -> None:
     log.info("reset code sent to user %s", user.user_id)
 
 
-def confirm_reset(
-    *, email: str | None, user_id: str | None, code: str, new_password: str
-) -> None:
+def confirm_reset(*, email: str | None, user_id: str | None, code: str, new_password: str) -> None:
     """Set a new password with a valid code, and revoke every older token."""
     user = _account(email, user_id)
     problems = password_problems(

@@ -39,9 +39,7 @@ class RegisterBody(_Body):
     def _username(cls, value: str) -> str:
         value = value.strip()
         if not USERNAME_PATTERN.match(value):
-            raise ValueError(
-                "Use 1 to 150 letters, digits and . + - _ (no spaces, no @)."
-            )
+            raise ValueError("Use 1 to 150 letters, digits and . + - _ (no spaces, no @).")
         return value
 
 

@@ -39,11 +39,8 @@ def issue(user_id: str, token_version: int, token_use: TokenUse) -> tuple[str, T
     import jwt
 
     cfg = settings()
-    lifetime = (
-        cfg.access_token_minutes * 60
-        if token_use == "access"
-        else cfg.refresh_token_days * 86400
-    )
+    lifetimes = {"access": cfg.access_token_minutes * 60, "refresh": cfg.refresh_token_days * 86400}
+    lifetime = lifetimes[token_use]
     now = int(time.time())
     claims = TokenClaims(
         user_id=user_id,
@@ -87,7 +84,9 @@ def verify(token: str, expected_use: TokenUse) -> TokenClaims:
 def _claims(payload: dict[str, Any], expected_use: TokenUse) -> TokenClaims:
     sub, use, ver = payload.get("sub"), payload.get("token_use"), payload.get("ver")
     if use != expected_use:
-        raise AuthenticationError(f"A token for {expected_use} is required here.", code="invalid_token")
+        raise AuthenticationError(
+            f"A token for {expected_use} is required here.", code="invalid_token"
+        )
     if not isinstance(sub, str) or not sub or not isinstance(ver, int) or isinstance(ver, bool):
         raise AuthenticationError("The token is not valid.", code="invalid_token")
     jti = payload.get("jti")

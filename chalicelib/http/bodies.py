@@ -22,6 +22,8 @@ M = TypeVar("M", bound="BaseModel")
 def read_json_object(request: Request) -> dict[str, Any]:
     """The request body as a JSON object, or a 400/413 problem."""
     raw = request.raw_body or b""
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8", "surrogatepass")
     limit = settings().max_json_body_bytes
     if len(raw) > limit:
         raise PayloadTooLargeError(f"The body is {len(raw)} bytes; this route accepts {limit}.")

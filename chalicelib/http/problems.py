@@ -30,7 +30,7 @@ def problem_response(
     detail: str,
     *,
     errors: dict[str, list[str]] | None = None,
-    headers: dict[str, str] | None = None,
+    headers: dict[str, str | list[str]] | None = None,
 ) -> Response:
     """A Chalice response whose body is an ``application/problem+json`` document."""
     body: dict[str, Any] = {
@@ -42,9 +42,13 @@ def problem_response(
     }
     if errors:
         body["errors"] = errors
-    all_headers = {"Content-Type": PROBLEM_CONTENT_TYPE, **(headers or {})}
-    return Response(body=json.dumps(body, ensure_ascii=False), status_code=status,
-                    headers=all_headers)
+    all_headers: dict[str, str | list[str]] = {
+        "Content-Type": PROBLEM_CONTENT_TYPE,
+        **(headers or {}),
+    }
+    return Response(
+        body=json.dumps(body, ensure_ascii=False), status_code=status, headers=all_headers
+    )
 
 
 def from_app_error(error: AppError) -> Response:
@@ -55,7 +59,7 @@ def from_app_error(error: AppError) -> Response:
         error.title,
         error.detail,
         errors=error.errors or None,
-        headers=error.headers or None,
+        headers=dict(error.headers) or None,
     )
 
 
