@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint
 
 from chalicelib.accounts import reset, service
 from chalicelib.accounts.models import UserRecord
-from chalicelib.accounts.schemas import (
-    LoginBody,
-    RefreshBody,
-    RegisterBody,
-    ResetConfirmBody,
-    ResetRequestBody,
-    TokenPairOut,
-    UserOut,
-)
 from chalicelib.http.bodies import parse_body
 from chalicelib.http.context import client_ip, current_request
 from chalicelib.http.routes import accepted, authenticated, created, public
+from chalicelib.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from chalicelib.accounts import schemas
+else:
+    schemas = lazy_module("chalicelib.accounts.schemas")
 
 bp = Blueprint(__name__)
 
@@ -31,33 +28,33 @@ RESET_REQUESTED_BODY = {
 
 
 def user_out(user: UserRecord) -> dict[str, Any]:
-    return UserOut(
+    return schemas.UserOut(
         id=user.user_id, email=user.email, username=user.username, date_joined=user.created_at
     ).model_dump(mode="json")
 
 
 def tokens_out(pair: service.TokenPair) -> dict[str, Any]:
-    return TokenPairOut(access=pair.access, refresh=pair.refresh).model_dump()
+    return schemas.TokenPairOut(access=pair.access, refresh=pair.refresh).model_dump()
 
 
 @bp.route("/register", methods=["POST"])
 @public
 def register() -> Any:
-    body = parse_body(current_request(), RegisterBody)
+    body = parse_body(current_request(), schemas.RegisterBody)
     return created(user_out(service.register(body.email, body.username, body.password)))
 
 
 @bp.route("/login", methods=["POST"])
 @public
 def login() -> Any:
-    body = parse_body(current_request(), LoginBody)
+    body = parse_body(current_request(), schemas.LoginBody)
     return tokens_out(service.log_in(body.login, body.password))
 
 
 @bp.route("/token/refresh", methods=["POST"])
 @public
 def refresh() -> Any:
-    body = parse_body(current_request(), RefreshBody)
+    body = parse_body(current_request(), schemas.RefreshBody)
     return tokens_out(service.refresh_tokens(body.refresh))
 
 
@@ -71,7 +68,7 @@ def me(user: UserRecord) -> Any:
 @public
 def request_password_reset() -> Any:
     request = current_request()
-    body = parse_body(request, ResetRequestBody)
+    body = parse_body(request, schemas.ResetRequestBody)
     reset.request_reset(body.email, client_ip(request))
     return accepted(RESET_REQUESTED_BODY)
 
@@ -79,7 +76,7 @@ def request_password_reset() -> Any:
 @bp.route("/password/reset/confirm", methods=["POST"])
 @public
 def confirm_password_reset() -> Any:
-    body = parse_body(current_request(), ResetConfirmBody)
+    body = parse_body(current_request(), schemas.ResetConfirmBody)
     reset.confirm_reset(
         email=body.email, user_id=body.user_id, code=body.code, new_password=body.new_password
     )

@@ -21,7 +21,8 @@ Password = Annotated[str, Field(min_length=1, max_length=1024)]
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(strict=True, str_max_length=4096)
+    # defer_build: validators are compiled on first use, not at cold start.
+    model_config = ConfigDict(strict=True, str_max_length=4096, defer_build=True)
 
 
 class RegisterBody(_Body):
@@ -73,6 +74,8 @@ class ResetConfirmBody(_Body):
 
 
 class UserOut(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     id: str
     email: str
     username: str
@@ -80,5 +83,7 @@ class UserOut(BaseModel):
 
 
 class TokenPairOut(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     access: str
     refresh: str

@@ -1,0 +1,5 @@
+"""`make bench`: every benchmark, cold start first."""
+
+from bench import cold_start
+
+cold_start.run()
