@@ -32,6 +32,9 @@ def configure() -> None:
     logger.addHandler(handler)
     logger.setLevel(os.environ.get("LOG_LEVEL", "INFO").upper())
     logger.propagate = False
+    # botocore says "Found credentials in environment variables." at INFO
+    # on every new client; that is noise in Lambda and on the local console.
+    logging.getLogger("botocore").setLevel(logging.WARNING)
 
 
 def append_keys(**keys: Any) -> None:

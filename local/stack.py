@@ -78,6 +78,9 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 child.kill()
 
+    # Ctrl-C and SIGTERM both stop the children in order, even when this
+    # process was started with SIGINT ignored (a shell's background job).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         moto = subprocess.Popen(
@@ -133,7 +136,7 @@ def banner(aws_port: int, api_port: int, env: dict[str, str], queues: list[str])
         "Clean CRM is running locally (Ctrl-C stops everything)",
         f"  API            http://127.0.0.1:{api_port}/api/",
         f"  embedded AWS   http://127.0.0.1:{aws_port}  (moto server, in memory)",
-        f"  bucket         s3://{bucket}  (imports/<directory_id>/ triggers an import)",
+        f"  bucket         s3://{bucket}",
         f"  queues         {', '.join(queues)}",
         f"  email sender   {env.get('EMAIL_SENDER')} (verified); sent messages print here",
         f"  try            curl -s -X POST http://127.0.0.1:{api_port}/api/accounts/register "

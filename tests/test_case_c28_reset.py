@@ -160,3 +160,23 @@ def test_confirm_by_user_id(http: JsonClient, zoe: dict[str, str]) -> None:
         CONFIRM, {"user_id": zoe["id"], "code": code, "new_password": "a brand new passphrase"}
     )
     assert status == 200
+
+
+def test_a_code_arriving_mid_confirm_gives_400_not_429(
+    http: JsonClient, zoe: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A wrong try against no code, racing a new code's arrival, is a plain wrong code."""
+    from chalicelib.accounts import reset
+    from chalicelib.accounts.models import ResetCodeRecord
+    from chalicelib.db import utcnow
+
+    original_get = ResetCodeRecord.get
+
+    def get_after_new_code_arrives(*args: object, **kwargs: object) -> ResetCodeRecord:
+        ResetCodeRecord(
+            zoe["id"], code_hash="0" * 64, attempts=0, expires_at=utcnow() + timedelta(minutes=10)
+        ).save()
+        return original_get(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(reset.ResetCodeRecord, "get", get_after_new_code_arrives)
+    assert confirm(http, "000000") == 400

@@ -137,8 +137,12 @@ def _count_attempt(user_id: str) -> ResetCodeRecord:
         if exc.cause_response_code != _CONDITION_FAILED:
             raise
         try:
-            ResetCodeRecord.get(user_id)
+            current = ResetCodeRecord.get(user_id, consistent_read=True)
         except ResetCodeRecord.DoesNotExist:
+            raise InvalidResetCodeError("The code is wrong or has expired.") from None
+        if int(current.attempts) < cfg.reset_code_max_attempts:
+            # A new code arrived between the update and this read: this try
+            # was made against no code at all.
             raise InvalidResetCodeError("The code is wrong or has expired.") from None
         raise TooManyAttemptsError(
             "Too many wrong codes: this code no longer works. Request a new one."

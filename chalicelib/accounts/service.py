@@ -168,7 +168,8 @@ def _current_user(claims: tokens.TokenClaims) -> UserRecord:
         raise AuthenticationError("The account no longer exists.", code="invalid_token") from None
     if int(user.token_version) != claims.token_version:
         raise AuthenticationError(
-            "This token was revoked (password changed); sign in again.", code="token_revoked"
+            "This token was revoked (password reset or a refresh token reused); sign in again.",
+            code="token_revoked",
         )
     return user
 
