@@ -8,11 +8,15 @@ from chalice.app import Chalice, SQSEvent
 
 from chalicelib.accounts.routes import bp as accounts_routes
 from chalicelib.config import settings
+from chalicelib.contacts.routes import bp as contacts_routes
+from chalicelib.directories.routes import bp as directories_routes
 from chalicelib.http import middleware
 
 app = Chalice(app_name="clean-crm")
 middleware.install(app)
 app.register_blueprint(accounts_routes, url_prefix="/api/accounts")
+app.register_blueprint(directories_routes, url_prefix="/api/directory")
+app.register_blueprint(contacts_routes, url_prefix="/api/contacts")
 
 
 @app.on_sqs_message(queue=settings().queue_name("notifications"), batch_size=10)
@@ -21,3 +25,11 @@ def send_notifications(event: SQSEvent) -> dict[str, Any]:
     from chalicelib.events import process_batch
 
     return process_batch(event, handle_notification)
+
+
+@app.on_sqs_message(queue=settings().queue_name("cleanup"), batch_size=1)
+def clean_up(event: SQSEvent) -> dict[str, Any]:
+    from chalicelib.directories.cleanup import handle_cleanup
+    from chalicelib.events import process_batch
+
+    return process_batch(event, handle_cleanup)

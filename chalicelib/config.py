@@ -14,11 +14,8 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 
-# Every DynamoDB table, by logical name. The env var is <NAME>_TABLE.
-TABLES = ("users", "user_keys", "refresh_tokens", "reset_codes", "rate_limits")
-
 # Every SQS queue, by logical name; each has a dead-letter queue "<name>-dlq".
-QUEUES = ("notifications", "imports", "campaigns", "deliveries")
+QUEUES = ("notifications", "cleanup", "imports", "campaigns", "deliveries")
 
 
 def _env(name: str, default: str) -> str:
@@ -57,6 +54,7 @@ class Settings:
     email_sender: str
     ses_configuration_set: str | None
     echo_messages: bool
+    default_phone_region: str
 
     def table_name(self, logical: str) -> str:
         """The DynamoDB table name for a logical table (``users`` …)."""
@@ -96,6 +94,8 @@ def settings() -> Settings:
         email_sender=_env("EMAIL_SENDER", "no-reply@clean-crm.local"),
         ses_configuration_set=os.environ.get("SES_CONFIGURATION_SET") or None,
         echo_messages=_env("ECHO_MESSAGES", "0") == "1",
+        # Numbers written without a country code are read as this region's.
+        default_phone_region=_env("DEFAULT_PHONE_REGION", "US").upper(),
     )
 
 

@@ -8,6 +8,7 @@ the status, a stable ``code`` and, for invalid input, ``errors`` by field.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 
 class AppError(Exception):
@@ -23,11 +24,14 @@ class AppError(Exception):
         *,
         errors: Mapping[str, Sequence[str]] | None = None,
         headers: Mapping[str, str] | None = None,
+        **members: Any,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.errors = {field: list(messages) for field, messages in (errors or {}).items()}
         self.headers = dict(headers or {})
+        # Extension members of the problem document (e.g. ``existing_id``).
+        self.members = members
 
 
 class ValidationError(AppError):

@@ -10,6 +10,8 @@ from chalicelib.accounts.models import (
     UserKeyRecord,
     UserRecord,
 )
+from chalicelib.contacts.models import ContactTableItem
+from chalicelib.directories.models import DirectoryRecord
 from chalicelib.ratelimit import RateLimitRecord
 
 ALL_MODELS: tuple[type[Model], ...] = (
@@ -18,6 +20,8 @@ ALL_MODELS: tuple[type[Model], ...] = (
     RefreshTokenRecord,
     ResetCodeRecord,
     RateLimitRecord,
+    DirectoryRecord,
+    ContactTableItem,
 )
 
 # Models whose TTLAttribute DynamoDB should expire on its own.

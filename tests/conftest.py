@@ -165,3 +165,53 @@ def run_queue(logical: str, *, max_batches: int = 100) -> int:
             break
         seen += count
     return seen
+
+
+@dataclass
+class User:
+    """A registered, logged-in user and a client that sends their token."""
+
+    http: JsonClient
+    token: str
+    id: str
+
+    def post(self, path: str, body: Any = None, **kw: Any) -> tuple[int, Any, dict[str, str]]:
+        return self.http.request("POST", path, body, token=self.token, **kw)
+
+    def get(self, path: str, **kw: Any) -> tuple[int, Any, dict[str, str]]:
+        return self.http.request("GET", path, token=self.token, **kw)
+
+    def put(self, path: str, body: Any = None, **kw: Any) -> tuple[int, Any, dict[str, str]]:
+        return self.http.request("PUT", path, body, token=self.token, **kw)
+
+    def patch(self, path: str, body: Any = None, **kw: Any) -> tuple[int, Any, dict[str, str]]:
+        return self.http.request("PATCH", path, body, token=self.token, **kw)
+
+    def delete(self, path: str, **kw: Any) -> tuple[int, Any, dict[str, str]]:
+        return self.http.request("DELETE", path, token=self.token, **kw)
+
+    def new_directory(self, name: str = "Customers") -> str:
+        status, body, _ = self.post("/api/directory/directories", {"name": name})
+        assert status == 201, body
+        return str(body["id"])
+
+    def new_contact(self, directory: str, **fields: Any) -> dict[str, Any]:
+        status, body, _ = self.post("/api/contacts/contacts", {"directory": directory, **fields})
+        assert status == 201, body
+        return dict(body)
+
+
+def make_user(http: JsonClient, name: str) -> User:
+    user = register_user(http, email=f"{name}@example.com", username=name)
+    tokens = log_in(http, name, "correct horse battery")
+    return User(http=http, token=tokens["access"], id=user["id"])
+
+
+@pytest.fixture
+def ana(http: JsonClient) -> User:
+    return make_user(http, "ana")
+
+
+@pytest.fixture
+def bruno(http: JsonClient) -> User:
+    return make_user(http, "bruno")

@@ -31,6 +31,7 @@ def problem_response(
     *,
     errors: dict[str, list[str]] | None = None,
     headers: dict[str, str | list[str]] | None = None,
+    members: dict[str, Any] | None = None,
 ) -> Response:
     """A Chalice response whose body is an ``application/problem+json`` document."""
     body: dict[str, Any] = {
@@ -42,12 +43,16 @@ def problem_response(
     }
     if errors:
         body["errors"] = errors
+    for name, value in (members or {}).items():
+        body.setdefault(name, value)
     all_headers: dict[str, str | list[str]] = {
         "Content-Type": PROBLEM_CONTENT_TYPE,
         **(headers or {}),
     }
     return Response(
-        body=json.dumps(body, ensure_ascii=False), status_code=status, headers=all_headers
+        body=json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        status_code=status,
+        headers=all_headers,
     )
 
 
@@ -60,6 +65,7 @@ def from_app_error(error: AppError) -> Response:
         error.detail,
         errors=error.errors or None,
         headers=dict(error.headers) or None,
+        members=error.members or None,
     )
 
 

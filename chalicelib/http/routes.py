@@ -68,3 +68,7 @@ def created(body: Any) -> Response:
 
 def accepted(body: Any) -> Response:
     return Response(body=body, status_code=202)
+
+
+def no_content() -> Response:
+    return Response(body="", status_code=204)

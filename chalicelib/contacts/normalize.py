@@ -1,0 +1,142 @@
+"""Normalising a contact's fields: one module for the API and the importer.
+
+- emails: trimmed, validated by email-validator (no DNS), lower-cased;
+- phones: parsed by phonenumbers into E.164 with the configured default
+  region; text that does not parse is kept as given, with a warning, and
+  never turned into a guessed number;
+- names: trimmed, whitespace runs folded, bounded;
+- ``extra``: a flat object of user fields, bounded in keys and size so an
+  item never nears DynamoDB's 400 KB.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.config import settings
+from chalicelib.emails import normalize_email
+
+MAX_NAME_LENGTH = 200
+MAX_PHONE_LENGTH = 64
+MAX_EXTRA_KEYS = 100
+MAX_EXTRA_KEY_LENGTH = 100
+MAX_EXTRA_VALUE_LENGTH = 10_000
+MAX_EXTRA_BYTES = 64 * 1024
+MAX_TAGS = 50
+MAX_TAG_LENGTH = 100
+CHANNELS = ("email", "sms", "whatsapp")
+SUBSCRIPTION_STATUSES = ("subscribed", "unsubscribed", "bounced", "complained")
+
+_SPACES = re.compile(r"\s+")
+
+
+class FieldError(ValueError):
+    """A value that cannot be stored, with the field it belongs to."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Phone:
+    """A phone as stored: E.164 when it parsed, else the text as given."""
+
+    value: str
+    valid: bool
+    warning: str | None = None
+
+
+def default_region() -> str:
+    return settings().default_phone_region
+
+
+def clean_name(value: str, field: str) -> str:
+    text = _SPACES.sub(" ", value).strip()
+    if len(text) > MAX_NAME_LENGTH:
+        raise FieldError(field, f"Use at most {MAX_NAME_LENGTH} characters.")
+    return text
+
+
+def clean_email(value: str, field: str = "email") -> str | None:
+    """The normalised address, ``None`` for a blank one."""
+    if not value.strip():
+        return None
+    try:
+        return normalize_email(value)
+    except ValueError as exc:
+        raise FieldError(field, str(exc)) from None
+
+
+def clean_phone(value: str, region: str | None = None, field: str = "phone") -> Phone | None:
+    """The phone in E.164, or the raw text with a warning; ``None`` for a blank one."""
+    import phonenumbers
+
+    text = _SPACES.sub(" ", value).strip()
+    if not text:
+        return None
+    if len(text) > MAX_PHONE_LENGTH:
+        raise FieldError(field, f"Use at most {MAX_PHONE_LENGTH} characters.")
+    try:
+        number = phonenumbers.parse(text, region or default_region())
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is not None and phonenumbers.is_valid_number(number):
+        e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return Phone(value=e164, valid=True)
+    return Phone(
+        value=text,
+        valid=False,
+        warning=f"Kept as written: not a valid phone number for region {region or default_region()}"
+        " (add the country code, e.g. +44…).",
+    )
+
+
+def clean_extra(value: Any, field: str = "extra") -> dict[str, Any]:
+    """A flat object of user fields: string keys, scalar values, bounded sizes."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise FieldError(field, "Use a JSON object of field names to values.")
+    if len(value) > MAX_EXTRA_KEYS:
+        raise FieldError(field, f"Use at most {MAX_EXTRA_KEYS} fields.")
+    cleaned: dict[str, Any] = {}
+    for raw_key, item in value.items():
+        key = _SPACES.sub(" ", str(raw_key)).strip()
+        if not key or len(key) > MAX_EXTRA_KEY_LENGTH:
+            raise FieldError(field, f"Field names have 1 to {MAX_EXTRA_KEY_LENGTH} characters.")
+        if isinstance(item, dict | list):
+            raise FieldError(f"{field}.{key}", "Use text, a number, true/false or null here.")
+        if isinstance(item, str) and len(item) > MAX_EXTRA_VALUE_LENGTH:
+            raise FieldError(f"{field}.{key}", f"Use at most {MAX_EXTRA_VALUE_LENGTH} characters.")
+        if isinstance(item, float) and not math.isfinite(item):  # not valid JSON
+            raise FieldError(f"{field}.{key}", "Use a finite number.")
+        cleaned[key] = item
+    size = len(json.dumps(cleaned, ensure_ascii=False).encode("utf-8"))
+    if size > MAX_EXTRA_BYTES:
+        raise FieldError(field, f"Keep these fields under {MAX_EXTRA_BYTES // 1024} KB in all.")
+    return cleaned
+
+
+def clean_tags(value: Any, field: str = "tags") -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
+        raise FieldError(field, "Use a list of text tags.")
+    tags: list[str] = []
+    for tag in value:
+        text = _SPACES.sub(" ", tag).strip()
+        if not text:
+            continue
+        if len(text) > MAX_TAG_LENGTH:
+            raise FieldError(field, f"A tag has at most {MAX_TAG_LENGTH} characters.")
+        if text not in tags:
+            tags.append(text)
+    if len(tags) > MAX_TAGS:
+        raise FieldError(field, f"Use at most {MAX_TAGS} tags.")
+    return tags

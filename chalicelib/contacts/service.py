@@ -1,0 +1,320 @@
+"""Contacts: create, read, list, replace, update, delete, one per email per directory.
+
+Every write that adds or removes a contact moves its directory's
+``contact_count`` in the same DynamoDB transaction, so the count is exact;
+every write that sets an email puts that email's guard item in the same
+transaction, with a condition, so two contacts can never share an email.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.contacts import normalize
+from chalicelib.contacts.models import (
+    CONTACT_PREFIX,
+    EMAIL_GUARD_PREFIX,
+    ContactRecord,
+    EmailGuardRecord,
+    partition,
+)
+from chalicelib.db import connection, utcnow
+from chalicelib.directories.models import DirectoryRecord
+from chalicelib.directories.service import get_directory
+from chalicelib.errors import ConflictError, NotFoundError, ValidationError
+from chalicelib.http.pagination import Page, PageRequest, fetch_page, model_key
+from chalicelib.ids import looks_like_id, new_id
+
+log = logging.getLogger(__name__)
+
+_CONDITION_FAILED = "ConditionalCheckFailed"
+TEXT_FIELDS = ("first_name", "last_name", "email", "phone")
+
+
+@dataclass
+class FieldWarning:
+    field: str
+    message: str
+
+
+@dataclass
+class Changes:
+    """Normalised values for the fields a request sent, and what it should hear back."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    warnings: list[FieldWarning] = field(default_factory=list)
+
+
+def normalise(fields: dict[str, Any]) -> Changes:
+    """Normalise every field sent; one :class:`ValidationError` lists all bad fields."""
+    changes = Changes()
+    errors: dict[str, list[str]] = {}
+    for name, value in fields.items():
+        try:
+            _normalise_field(changes, name, value)
+        except normalize.FieldError as exc:
+            errors.setdefault(exc.field, []).append(exc.message)
+    if errors:
+        raise ValidationError("Invalid value for: " + ", ".join(errors) + ".", errors=errors)
+    return changes
+
+
+def _normalise_field(changes: Changes, name: str, value: Any) -> None:
+    if name in ("first_name", "last_name"):
+        changes.values[name] = normalize.clean_name(value or "", name)
+    elif name == "email":
+        changes.values["email"] = normalize.clean_email(value or "")
+    elif name == "phone":
+        phone = normalize.clean_phone(value or "")
+        changes.values["phone"] = phone.value if phone else None
+        changes.values["phone_valid"] = bool(phone and phone.valid)
+        if phone and phone.warning:
+            changes.warnings.append(FieldWarning("phone", phone.warning))
+    elif name == "extra":
+        changes.values["extra"] = normalize.clean_extra(value)
+    elif name == "tags":
+        changes.values["tags"] = normalize.clean_tags(value)
+    elif name == "subscriptions":
+        changes.values["subscriptions"] = _clean_subscriptions(value)
+
+
+def _clean_subscriptions(value: Any) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise normalize.FieldError("subscriptions", "Use an object of channel to status.")
+    cleaned = {}
+    for channel, status in value.items():
+        if channel not in normalize.CHANNELS:
+            raise normalize.FieldError(
+                "subscriptions", f"Channels are {', '.join(normalize.CHANNELS)}; not {channel!r}."
+            )
+        if status not in normalize.SUBSCRIPTION_STATUSES:
+            raise normalize.FieldError(
+                f"subscriptions.{channel}",
+                f"Use one of {', '.join(normalize.SUBSCRIPTION_STATUSES)}.",
+            )
+        cleaned[channel] = status
+    return cleaned
+
+
+def create_contact(
+    owner_id: str, directory_id: str, fields: dict[str, Any]
+) -> tuple[ContactRecord, list[FieldWarning]]:
+    """Add a contact to the owner's directory; 409 naming the contact that has the email."""
+    get_directory(owner_id, directory_id)
+    changes = normalise(fields)
+    now = utcnow()
+    contact = ContactRecord(
+        partition(owner_id, directory_id),
+        CONTACT_PREFIX + new_id(),
+        directory_id=directory_id,
+        created_at=now,
+        updated_at=now,
+    )
+    _apply(contact, changes, now)
+    _require_something(contact)
+    try:
+        with TransactWrite(connection=connection()) as tx:
+            tx.save(contact, condition=ContactRecord.item_key.does_not_exist())
+            _count(tx, owner_id, directory_id, +1)
+            if contact.email:
+                _reserve_email(tx, contact)
+    except TransactWriteError as exc:
+        raise _write_conflict(exc, contact, owner_id, directory_id) from exc
+    log.info("created contact %s", contact.contact_id)
+    return contact, changes.warnings
+
+
+def get_contact(owner_id: str, contact_id: str) -> ContactRecord:
+    """The owner's contact; 404 for a missing one, anyone else's, or one in a deleted directory."""
+    directory_id, _, local_id = contact_id.partition(".")
+    if not looks_like_id(directory_id) or not looks_like_id(local_id):
+        raise NotFoundError("No such contact.")
+    get_directory(owner_id, directory_id)
+    try:
+        return ContactRecord.get(
+            partition(owner_id, directory_id), CONTACT_PREFIX + local_id, consistent_read=True
+        )
+    except ContactRecord.DoesNotExist:
+        raise NotFoundError("No such contact.") from None
+
+
+def list_contacts(owner_id: str, directory_id: str, page: PageRequest) -> tuple[Page, int]:
+    """A page of the directory's contacts, oldest first, and the directory's contact count."""
+    directory = get_directory(owner_id, directory_id)
+    key = partition(owner_id, directory_id)
+    result = fetch_page(
+        lambda limit, start: ContactRecord.query(
+            key,
+            ContactRecord.item_key.startswith(CONTACT_PREFIX),
+            limit=limit,
+            last_evaluated_key=start,
+        ),
+        page,
+        lambda item: model_key(item, ["directory_key", "item_key"]),
+    )
+    return result, int(directory.contact_count)
+
+
+def update_contact(
+    owner_id: str, contact_id: str, fields: dict[str, Any], *, replace: bool
+) -> tuple[ContactRecord, list[FieldWarning]]:
+    """Change a contact: ``replace`` (PUT) resets what is not sent; else (PATCH) only what is.
+
+    In a PATCH, ``extra`` is merged as a JSON merge patch: a key set to null is removed.
+    """
+    contact = get_contact(owner_id, contact_id)
+    sent_directory = fields.pop("directory", None)
+    if sent_directory not in (None, contact.directory_id):
+        raise ValidationError.for_field(
+            "directory", "A contact cannot move to another directory; create it there instead."
+        )
+    if replace:
+        fields = {name: fields.get(name) for name in (*TEXT_FIELDS, "extra", "tags")} | (
+            {"subscriptions": fields["subscriptions"]} if "subscriptions" in fields else {}
+        )
+    elif isinstance(fields.get("extra"), dict):
+        merged = {**contact.extra, **fields["extra"]}
+        fields["extra"] = {k: v for k, v in merged.items() if v is not None}
+    changes = normalise(fields)
+    old_email = contact.email
+    now = utcnow()
+    _apply(contact, changes, now)
+    _require_something(contact)
+    contact.updated_at = now
+    try:
+        with TransactWrite(connection=connection()) as tx:
+            tx.save(contact, condition=ContactRecord.item_key.exists())
+            if contact.email != old_email:
+                if old_email:
+                    tx.delete(
+                        EmailGuardRecord(contact.directory_key, EMAIL_GUARD_PREFIX + old_email)
+                    )
+                if contact.email:
+                    _reserve_email(tx, contact)
+    except TransactWriteError as exc:
+        raise _write_conflict(exc, contact, owner_id, contact.directory_id) from exc
+    return contact, changes.warnings
+
+
+def delete_contact(owner_id: str, contact_id: str) -> None:
+    """Remove a contact and free its email."""
+    contact = get_contact(owner_id, contact_id)
+    try:
+        with TransactWrite(connection=connection()) as tx:
+            tx.delete(contact, condition=ContactRecord.item_key.exists())
+            _count(tx, owner_id, contact.directory_id, -1)
+            if contact.email:
+                tx.delete(
+                    EmailGuardRecord(contact.directory_key, EMAIL_GUARD_PREFIX + contact.email)
+                )
+    except TransactWriteError as exc:
+        if _any_condition_failed(exc):
+            raise NotFoundError("No such contact.") from exc
+        raise
+    log.info("deleted contact %s", contact.contact_id)
+
+
+def contact_out(
+    contact: ContactRecord, warnings: list[FieldWarning] | None = None
+) -> dict[str, Any]:
+    """The API's view of a contact."""
+    subscriptions = {
+        channel: contact.subscriptions.get(channel, "subscribed") for channel in normalize.CHANNELS
+    }
+    body: dict[str, Any] = {
+        "id": contact.contact_id,
+        "directory": contact.directory_id,
+        "first_name": contact.first_name,
+        "last_name": contact.last_name,
+        "email": contact.email,
+        "phone": contact.phone,
+        "phone_valid": bool(contact.phone_valid) if contact.phone else None,
+        "extra": contact.extra,
+        "tags": list(contact.tags or []),
+        "subscriptions": subscriptions,
+        "subscriptions_changed_at": dict(contact.subscriptions_changed_at or {}),
+        "created_at": _iso(contact.created_at),
+        "updated_at": _iso(contact.updated_at),
+    }
+    if warnings is not None:
+        body["warnings"] = [{"field": w.field, "message": w.message} for w in warnings]
+    return body
+
+
+def _apply(contact: ContactRecord, changes: Changes, now: Any) -> None:
+    values = dict(changes.values)
+    subscriptions = values.pop("subscriptions", None)
+    for name, value in values.items():
+        setattr(contact, name, value)
+    if subscriptions is not None:
+        current = dict(contact.subscriptions or {})
+        stamps = dict(contact.subscriptions_changed_at or {})
+        for channel, status in subscriptions.items():
+            if current.get(channel, "subscribed") != status:
+                stamps[channel] = _iso(now)
+            current[channel] = status
+        contact.subscriptions = current
+        contact.subscriptions_changed_at = stamps
+
+
+def _require_something(contact: ContactRecord) -> None:
+    if not (contact.first_name or contact.last_name or contact.email or contact.phone):
+        raise ValidationError.for_field("email", "Give at least a name, an email or a phone.")
+
+
+def _reserve_email(tx: TransactWrite, contact: ContactRecord) -> None:
+    guard = EmailGuardRecord(
+        contact.directory_key, EMAIL_GUARD_PREFIX + str(contact.email), contact_key=contact.item_key
+    )
+    tx.save(guard, condition=EmailGuardRecord.item_key.does_not_exist())
+
+
+def _count(tx: TransactWrite, owner_id: str, directory_id: str, delta: int) -> None:
+    tx.update(
+        DirectoryRecord(owner_id, directory_id),
+        actions=[DirectoryRecord.contact_count.add(delta)],
+        condition=DirectoryRecord.directory_id.exists(),
+    )
+
+
+def _any_condition_failed(exc: TransactWriteError) -> bool:
+    return any(
+        r is not None and r.code == _CONDITION_FAILED for r in exc.cancellation_reasons or []
+    )
+
+
+def _write_conflict(
+    exc: TransactWriteError, contact: ContactRecord, owner_id: str, directory_id: str
+) -> Exception:
+    """The error a cancelled contact transaction means for the client."""
+    if not _any_condition_failed(exc):
+        return exc
+    email = contact.email
+    if email:
+        try:
+            guard = EmailGuardRecord.get(contact.directory_key, EMAIL_GUARD_PREFIX + email)
+        except EmailGuardRecord.DoesNotExist:
+            guard = None
+        if guard is not None and guard.contact_key != contact.item_key:
+            existing = f"{directory_id}.{guard.contact_key.removeprefix(CONTACT_PREFIX)}"
+            return ConflictError(
+                f"A contact with this email already exists in the directory: {existing}.",
+                errors={"email": ["A contact with this email already exists in the directory."]},
+                existing_id=existing,
+            )
+    try:
+        get_directory(owner_id, directory_id)
+    except NotFoundError as missing:
+        return missing
+    return NotFoundError("No such contact.")
+
+
+def _iso(value: Any) -> str:
+    return str(value.isoformat().replace("+00:00", "Z"))

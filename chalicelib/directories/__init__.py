@@ -1,0 +1,1 @@
+"""Directories: the contact lists a user keeps."""
