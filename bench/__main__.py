@@ -1,5 +1,6 @@
 """`make bench`: every benchmark, cold start first."""
 
-from bench import cold_start
+from bench import cold_start, list_contacts
 
 cold_start.run()
+list_contacts.run()

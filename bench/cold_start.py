@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-RUNS = int(os.environ.get("BENCH_COLD_RUNS", "15"))
+RUNS = int(os.environ.get("BENCH_COLD_RUNS", "21"))
 TARGET_RATIO = 1.3
 # boto3, PyJWT (with cryptography) and pydantic load on the first request that
 # needs them; openpyxl, reportlab and the phonenumbers geocoder never in the API.
@@ -49,7 +49,8 @@ def _time_import(module: str, env: dict[str, str]) -> tuple[float, list[str]]:
 
 
 def run() -> dict[str, float]:
-    env = {**os.environ, "STAGE": "local", "JWT_SECRET": "bench"}
+    """Print the cold-start figures and return them."""
+    env = {**os.environ, "STAGE": "local", "JWT_SECRET": "bench-secret-bench-secret-bench-secret"}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     # Warm the bytecode caches so the first run measures imports, not compiling.
     _time_import("boto3", env)
@@ -63,13 +64,16 @@ def run() -> dict[str, float]:
     boto3_median = statistics.median(boto3_ms)
     app_median = statistics.median(app_ms)
     ratio = app_median / boto3_median
+    # The fastest run is the one the machine's noise touched least.
+    best_ratio = min(app_ms) / min(boto3_ms)
     verdict = "ok" if ratio <= TARGET_RATIO else f"OVER the {TARGET_RATIO}x target"
     print(
         f"cold start: import app.py {app_median:.0f} ms vs import boto3 {boto3_median:.0f} ms "
-        f"(medians of {RUNS} fresh interpreters) = {ratio:.2f}x ({verdict})"
+        f"(medians of {RUNS} fresh interpreters, alternating) = {ratio:.2f}x ({verdict}); "
+        f"fastest runs {min(app_ms):.0f} vs {min(boto3_ms):.0f} ms = {best_ratio:.2f}x"
     )
     print(f"  heavy modules loaded by the API's cold start: {sorted(loaded) or 'none'}")
-    return {"app_ms": app_median, "boto3_ms": boto3_median, "ratio": ratio}
+    return {"app_ms": app_median, "boto3_ms": boto3_median, "ratio": ratio, "best": best_ratio}
 
 
 if __name__ == "__main__":

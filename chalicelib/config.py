@@ -14,6 +14,8 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 
+MIN_SECRET_BYTES = 32
+
 # Every SQS queue, by logical name; each has a dead-letter queue "<name>-dlq".
 QUEUES = ("notifications", "cleanup", "imports", "campaigns", "deliveries")
 
@@ -107,13 +109,15 @@ def jwt_secret() -> str:
     in a template or the Lambda console.
     """
     secret = os.environ.get("JWT_SECRET", "")
-    if secret:
-        return secret
-    parameter = os.environ.get("JWT_SECRET_PARAMETER", "")
-    if not parameter:
-        raise RuntimeError("set JWT_SECRET or JWT_SECRET_PARAMETER")
-    from chalicelib.aws import client
+    if not secret:
+        parameter = os.environ.get("JWT_SECRET_PARAMETER", "")
+        if not parameter:
+            raise RuntimeError("set JWT_SECRET or JWT_SECRET_PARAMETER")
+        from chalicelib.aws import client
 
-    response = client("ssm").get_parameter(Name=parameter, WithDecryption=True)
-    value: str = response["Parameter"]["Value"]
-    return value
+        response = client("ssm").get_parameter(Name=parameter, WithDecryption=True)
+        secret = str(response["Parameter"]["Value"])
+    # HS256 with a short key can be brute-forced offline from one token.
+    if len(secret.encode("utf-8")) < MIN_SECRET_BYTES:
+        raise RuntimeError(f"the JWT secret must be at least {MIN_SECRET_BYTES} bytes")
+    return secret
