@@ -57,6 +57,7 @@ class Settings:
     ses_configuration_set: str | None
     echo_messages: bool
     default_phone_region: str
+    max_upload_bytes: int
 
     def table_name(self, logical: str) -> str:
         """The DynamoDB table name for a logical table (``users`` …)."""
@@ -98,6 +99,8 @@ def settings() -> Settings:
         echo_messages=_env("ECHO_MESSAGES", "0") == "1",
         # Numbers written without a country code are read as this region's.
         default_phone_region=_env("DEFAULT_PHONE_REGION", "US").upper(),
+        # Lambda takes 6 MB per request, and API Gateway base64-encodes files.
+        max_upload_bytes=_env_int("MAX_UPLOAD_BYTES", 4 * 1024 * 1024),
     )
 
 

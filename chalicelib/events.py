@@ -34,3 +34,11 @@ def process_batch(event: Any, handle: Callable[[dict[str, Any]], None]) -> dict[
             failures.append({"itemIdentifier": record.to_dict()["messageId"]})
     logs.clear_keys()
     return {"batchItemFailures": failures}
+
+
+def remaining_ms(context: Any) -> Callable[[], int]:
+    """How long the Lambda run has left, in ms (no limit outside Lambda)."""
+    method = getattr(context, "get_remaining_time_in_millis", None)
+    if method is None:
+        return lambda: 15 * 60 * 1000
+    return lambda: int(method())

@@ -5,6 +5,7 @@ Lists keyed by them come back oldest first with no extra index.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import time
 
@@ -13,7 +14,20 @@ _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base32
 
 def new_id() -> str:
     """A 26-character, time-ordered, URL-safe id."""
-    value = (time.time_ns() // 1_000_000) << 80 | secrets.randbits(80)
+    return _encode((time.time_ns() // 1_000_000) << 80 | secrets.randbits(80))
+
+
+def id_for(millis: int, seed: bytes) -> str:
+    """The id :func:`new_id` would give at ``millis``, with randomness taken from ``seed``.
+
+    The same event always gets the same id, so a redelivered or replayed
+    event finds the job it created the first time.
+    """
+    random_part = int.from_bytes(hashlib.sha256(seed).digest()[:10], "big")
+    return _encode(millis << 80 | random_part)
+
+
+def _encode(value: int) -> str:
     chars = []
     for _ in range(26):
         value, digit = divmod(value, 32)

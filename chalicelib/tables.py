@@ -12,6 +12,7 @@ from chalicelib.accounts.models import (
 )
 from chalicelib.contacts.models import ContactTableItem
 from chalicelib.directories.models import DirectoryRecord
+from chalicelib.imports.models import ImportRecord
 from chalicelib.ratelimit import RateLimitRecord
 
 ALL_MODELS: tuple[type[Model], ...] = (
@@ -22,6 +23,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     RateLimitRecord,
     DirectoryRecord,
     ContactTableItem,
+    ImportRecord,
 )
 
 # Models whose TTLAttribute DynamoDB should expire on its own.

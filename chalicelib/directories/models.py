@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from chalicelib.db import table_meta
+
+
+class DirectoryById(GlobalSecondaryIndex["DirectoryRecord"]):  # type: ignore[no-untyped-call]
+    """A directory's owner from its id alone: S3 drops name only the directory."""
+
+    class Meta:
+        index_name = "by_directory_id"
+        projection = KeysOnlyProjection()
+
+    directory_id = UnicodeAttribute(hash_key=True)
 
 
 class DirectoryRecord(Model):
@@ -15,6 +26,7 @@ class DirectoryRecord(Model):
 
     owner_id = UnicodeAttribute(hash_key=True)
     directory_id = UnicodeAttribute(range_key=True)
+    by_id = DirectoryById()
     name = UnicodeAttribute()
     contact_count = NumberAttribute(default=0)
     created_at = UTCDateTimeAttribute()

@@ -1,0 +1,181 @@
+"""Matching a file's column headers to contact fields.
+
+Headers are compared folded: case, accents, spaces and punctuation are
+ignored, so ``E-mail Address``, ``e_mail`` and ``EMAIL`` are one. The
+aliases cover the exports of Google Contacts, Outlook, Mailchimp, HubSpot
+and LinkedIn, and French, German, Spanish and Portuguese headers. A column
+that is no core field goes to ``extra`` under its header as written.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+_ALIASES: dict[str, tuple[str, ...]] = {
+    "email": (
+        "email",
+        "e-mail",
+        "mail",
+        "email address",
+        "e-mail address",
+        "emailaddress",
+        "email 1",
+        "e-mail 1 - value",
+        "email 1 - value",
+        "primary email",
+        "e-mail 1",
+        "personal email",
+        "courriel",
+        "adresse e-mail",
+        "adresse email",
+        "adresse mail",
+        "mel",
+        "e-mail-adresse",
+        "emailadresse",
+        "correo",
+        "correo electronico",
+        "correo-e",
+        "email principal",
+        "endereco de email",
+        "endereco de e-mail",
+        "e-mail principal",
+    ),
+    "first_name": (
+        "first name",
+        "firstname",
+        "first",
+        "given name",
+        "forename",
+        "fname",
+        "prenom",
+        "vorname",
+        "nombre",
+        "primer nombre",
+        "primeiro nome",
+        "nome proprio",
+    ),
+    "last_name": (
+        "last name",
+        "lastname",
+        "last",
+        "surname",
+        "family name",
+        "lname",
+        "nom",
+        "nom de famille",
+        "nachname",
+        "familienname",
+        "apellido",
+        "apellidos",
+        "sobrenome",
+        "apelido",
+        "ultimo nome",
+    ),
+    "phone": (
+        "phone",
+        "phone number",
+        "telephone",
+        "telephone number",
+        "tel",
+        "mobile",
+        "mobile phone",
+        "mobile number",
+        "cell",
+        "cell phone",
+        "cellphone",
+        "phone 1 - value",
+        "primary phone",
+        "business phone",
+        "home phone",
+        "mobile phone number",
+        "phone (mobile)",
+        "whatsapp",
+        "sms",
+        "telephone portable",
+        "portable",
+        "numero de telephone",
+        "tel portable",
+        "telefon",
+        "telefonnummer",
+        "handy",
+        "handynummer",
+        "mobilnummer",
+        "mobiltelefon",
+        "telefono",
+        "movil",
+        "celular",
+        "telefono movil",
+        "telefone",
+        "telemovel",
+        "numero de telefone",
+    ),
+    "full_name": (
+        "name",
+        "full name",
+        "fullname",
+        "display name",
+        "contact name",
+        "contact",
+        "nom complet",
+        "vollstandiger name",
+        "nombre completo",
+        "nome completo",
+    ),
+}
+
+
+def fold(header: str) -> str:
+    """``header`` without case, accents, spaces or punctuation."""
+    decomposed = unicodedata.normalize("NFKD", header.strip().lstrip("\ufeff"))
+    no_accents = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return re.sub(r"[\W_]+", "", no_accents.casefold())
+
+
+_FIELD_BY_FOLDED = {fold(alias): name for name, aliases in _ALIASES.items() for alias in aliases}
+
+
+@dataclass
+class ColumnMap:
+    """Which column holds which field; the rest go to ``extra`` by header."""
+
+    core: dict[str, int] = field(default_factory=dict)
+    extra: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def has_address(self) -> bool:
+        return "email" in self.core or "phone" in self.core
+
+
+def field_for(header: str) -> str | None:
+    """The core field a header names, if any."""
+    return _FIELD_BY_FOLDED.get(fold(header))
+
+
+def map_columns(headers: list[str]) -> ColumnMap:
+    """The first column naming a core field holds it; others keep their header in ``extra``."""
+    columns = ColumnMap()
+    used_names: set[str] = set()
+    for index, header in enumerate(headers):
+        name = field_for(header)
+        if name and name not in columns.core:
+            columns.core[name] = index
+            continue
+        label = " ".join(header.replace("\ufeff", "").split())
+        if not label:
+            continue
+        while label in used_names:
+            label += " (2)"
+        used_names.add(label)
+        columns.extra[index] = label
+    # A full-name column is only a name when there are no first/last columns.
+    if "full_name" in columns.core and {"first_name", "last_name"} & set(columns.core):
+        index = columns.core.pop("full_name")
+        columns.extra[index] = " ".join(headers[index].split())
+    return columns
+
+
+def looks_like_header(row: list[str]) -> bool:
+    """A row naming an email or a phone column."""
+    return any(field_for(cell) in ("email", "phone") for cell in row if cell.strip())

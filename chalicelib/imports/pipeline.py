@@ -1,0 +1,222 @@
+"""Running an import job: file in S3 → rows → contacts, in bounded chunks.
+
+Steps, each resumable:
+1. download the object to a temporary file (memory stays flat);
+2. tell the format by its first bytes, refuse what is not contacts with a
+   reason a person understands;
+3. find the header, map its columns;
+4. parse, merge and write rows in chunks, saving counts and the position
+   after every chunk (progress, and the checkpoint a redelivered or
+   continued message resumes from);
+5. when the Lambda run is nearly out of time, queue a continuation;
+6. at the end, join the report parts into one CSV and set the status.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import tempfile
+from collections.abc import Callable, Iterator
+from typing import IO, Any, BinaryIO
+
+from chalicelib import queues
+from chalicelib.aws import client
+from chalicelib.db import utcnow
+from chalicelib.imports import models
+from chalicelib.imports.headers import ColumnMap, looks_like_header, map_columns
+from chalicelib.imports.models import ImportRecord
+from chalicelib.imports.rows import ParsedRow, is_blank, parse_row
+from chalicelib.imports.textfiles import UnreadableFileError, read_rows
+from chalicelib.imports.workbooks import open_sheet
+from chalicelib.imports.writer import ChunkWriter, DirectoryGoneError, Outcome
+
+log = logging.getLogger(__name__)
+
+CHUNK_ROWS = 500
+# Stop taking new chunks when a run has less than this left, and continue
+# in a new message: a chunk never takes near this long.
+STOP_WHEN_MS_LEFT = 60_000
+CONTINUE_IMPORT = "continue_import"
+REPORT_HEADER = ["row", "outcome", "field", "message"]
+
+
+def run_import(job: ImportRecord, remaining_ms: Callable[[], int]) -> None:
+    """Advance ``job`` as far as this run's time allows."""
+    if job.status in models.FINISHED:
+        log.info("import %s already %s; nothing to do", job.import_id, job.status)
+        return
+    _set(job, status=models.PROCESSING)
+    with tempfile.TemporaryFile() as file:
+        client("s3").download_fileobj(job.source_bucket, job.source_key, file)
+        file.seek(0)
+        try:
+            header_number, header, rows = _open(file, job)
+        except UnreadableFileError as exc:
+            _fail(job, str(exc))
+            return
+        columns = map_columns(header)
+        if not columns.has_address:
+            _fail(job, "No email or phone column: the header row is " + ", ".join(header) + ".")
+            return
+        try:
+            finished = _import_rows(job, header_number, columns, rows, remaining_ms)
+        except DirectoryGoneError:
+            _fail(job, "The directory was deleted while the file was being imported.")
+            return
+    if finished:
+        _finish(job)
+    else:
+        queues.send(
+            "imports",
+            {"kind": CONTINUE_IMPORT, "owner_id": job.owner_id, "import_id": job.import_id},
+        )
+        log.info("import %s continues in a new run after %d rows", job.import_id, job.rows_done)
+
+
+def _open(file: BinaryIO, job: ImportRecord) -> tuple[int, list[str], Iterator[list[str]]]:
+    """The header's row number, the header, and the rows after it."""
+    head = file.read(8)
+    file.seek(0)
+    if not head:
+        raise UnreadableFileError("The file is empty.")
+    if head.startswith(b"%PDF"):
+        raise UnreadableFileError("This is a PDF. Export the contacts as CSV or XLSX instead.")
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise UnreadableFileError(
+            "This is an old Excel (.xls) file. Save it as .xlsx or CSV and upload that."
+        )
+    if head.startswith(b"PK\x03\x04"):
+        sheet, rows = open_sheet(file, looks_like_header, job.sheet)
+        if job.sheet != sheet:
+            _set(job, sheet=sheet)
+    else:
+        _, rows = read_rows(file)
+    return _header(rows)
+
+
+def _header(rows: Iterator[list[str]]) -> tuple[int, list[str], Iterator[list[str]]]:
+    for number, row in enumerate(rows, start=1):
+        if is_blank(row):
+            continue
+        if not looks_like_header(row):
+            cells = ", ".join(c for c in row if c.strip())[:200]
+            raise UnreadableFileError(
+                f"Row {number} should be the header with an email or phone column; it is: {cells}."
+            )
+        return number, row, rows
+    raise UnreadableFileError("The file has no rows.")
+
+
+def _import_rows(
+    job: ImportRecord,
+    header_number: int,
+    columns: ColumnMap,
+    rows: Iterator[list[str]],
+    remaining_ms: Callable[[], int],
+) -> bool:
+    """Import chunks until the file ends (True) or time runs short (False)."""
+    writer = ChunkWriter(job.owner_id, job.directory_id)
+    done = int(job.rows_done)
+    for _ in range(done):  # resume: rows before the checkpoint are written
+        next(rows, None)
+    number = header_number + done
+    with tempfile.TemporaryFile() as report:
+        text = io.TextIOWrapper(report, encoding="utf-8", newline="")
+        report_writer = csv.writer(text)
+        while True:
+            chunk: list[ParsedRow] = []
+            consumed = 0
+            for cells in rows:
+                number += 1
+                consumed += 1
+                if not is_blank(cells):
+                    chunk.append(parse_row(number, cells, columns))
+                if consumed >= CHUNK_ROWS:
+                    break
+            if not consumed:
+                _upload_report_part(job, text, report)
+                return True
+            outcome = writer.write(chunk)
+            for row in chunk:
+                for field_name, message in row.warnings:
+                    outcome.notes.append((row.number, "warning", field_name, message))
+            report_writer.writerows(sorted(outcome.notes))
+            _save_progress(job, len(chunk), consumed, outcome)
+            if remaining_ms() < STOP_WHEN_MS_LEFT:
+                _upload_report_part(job, text, report)
+                return False
+
+
+def _save_progress(job: ImportRecord, total: int, consumed: int, outcome: Outcome) -> None:
+    errors = list(job.errors or [])
+    for number, kind, field_name, message in sorted(outcome.notes):
+        if kind == "failed" and len(errors) < models.MAX_ERRORS_ON_JOB:
+            errors.append({"row": number, "field": field_name, "message": message})
+    job.update(
+        actions=[
+            ImportRecord.total_rows.add(total),
+            ImportRecord.created.add(outcome.created),
+            ImportRecord.updated.add(outcome.updated),
+            ImportRecord.skipped.add(outcome.skipped),
+            ImportRecord.failed.add(outcome.failed),
+            ImportRecord.rows_done.add(consumed),
+            ImportRecord.errors.set(errors),
+            ImportRecord.updated_at.set(utcnow()),
+        ]
+    )
+
+
+def _upload_report_part(job: ImportRecord, text: io.TextIOWrapper, raw: IO[bytes]) -> None:
+    text.flush()
+    raw.seek(0)
+    part = int(job.report_parts)
+    # put_object, not upload_fileobj: the latter closes the file it is given.
+    client("s3").put_object(Bucket=job.source_bucket, Key=_report_key(job, part), Body=raw)
+    _set(job, report_parts=part + 1)
+
+
+def _finish(job: ImportRecord) -> None:
+    """Join the report parts into one CSV and set the final status."""
+    s3 = client("s3")
+    key = f"reports/{job.owner_id}/{job.import_id}/report.csv"
+    with tempfile.TemporaryFile() as joined:
+        # A byte-order mark so Excel opens the report as UTF-8.
+        joined.write(("\ufeff" + ",".join(REPORT_HEADER) + "\r\n").encode("utf-8"))
+        for part in range(int(job.report_parts)):
+            body = s3.get_object(Bucket=job.source_bucket, Key=_report_key(job, part))["Body"]
+            for piece in body.iter_chunks(1024 * 1024):
+                joined.write(piece)
+        joined.seek(0)
+        s3.put_object(Bucket=job.source_bucket, Key=key, Body=joined, ContentType="text/csv")
+    if int(job.total_rows) == 0:
+        _set(job, report_key=key)
+        _fail(job, "The file has a header but no contacts below it.")
+        return
+    status = models.COMPLETED if int(job.failed) == 0 else models.COMPLETED_WITH_ERRORS
+    _set(job, status=status, report_key=key)
+    log.info(
+        "import %s %s: %d rows, %d created, %d updated, %d skipped, %d failed",
+        job.import_id,
+        status,
+        job.total_rows,
+        job.created,
+        job.updated,
+        job.skipped,
+        job.failed,
+    )
+
+
+def _report_key(job: ImportRecord, part: int) -> str:
+    return f"reports/{job.owner_id}/{job.import_id}/part-{part:05d}.csv"
+
+
+def _fail(job: ImportRecord, reason: str) -> None:
+    _set(job, status=models.FAILED, failure_reason=reason)
+    log.warning("import %s failed: %s", job.import_id, reason)
+
+
+def _set(job: ImportRecord, **values: Any) -> None:
+    actions = [getattr(ImportRecord, name).set(value) for name, value in values.items()]
+    job.update(actions=[*actions, ImportRecord.updated_at.set(utcnow())])

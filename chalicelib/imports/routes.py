@@ -1,0 +1,82 @@
+"""HTTP routes of imports: /api/contacts/contacts/import and /api/contacts/imports…"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from chalice.app import Blueprint
+
+from chalicelib.accounts.models import UserRecord
+from chalicelib.config import settings
+from chalicelib.errors import PayloadTooLargeError, ValidationError
+from chalicelib.http.bodies import parse_body
+from chalicelib.http.context import current_request
+from chalicelib.http.multipart import parse_form
+from chalicelib.http.pagination import page_body, page_request
+from chalicelib.http.routes import accepted, authenticated, created
+from chalicelib.imports import jobs
+from chalicelib.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from chalicelib.imports import schemas
+else:
+    schemas = lazy_module("chalicelib.imports.schemas")
+
+bp = Blueprint(__name__)
+
+MULTIPART = ["multipart/form-data"]
+
+
+@bp.route("/contacts/import", methods=["POST"], content_types=MULTIPART)
+@authenticated
+def upload_import(user: UserRecord) -> Any:
+    request = current_request()
+    raw = request.raw_body or b""
+    body = raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else raw
+    limit = settings().max_upload_bytes
+    if len(body) > limit:
+        raise PayloadTooLargeError(
+            f"This upload is {len(body)} bytes; this route takes up to {limit}. For larger files, "
+            "POST /api/contacts/imports {directory_id, filename} and PUT the file to the "
+            "returned upload URL."
+        )
+    form = parse_form(request.headers.get("content-type"), body)
+    directory_id = form.fields.get("directory_id") or form.fields.get("directory") or ""
+    if not directory_id.strip():
+        raise ValidationError.for_field("directory_id", "This field is required.")
+    upload = form.files.get("file")
+    if upload is None:
+        raise ValidationError.for_field("file", "Attach the file in the 'file' field.")
+    if not upload.data:
+        raise ValidationError.for_field("file", "The file is empty.")
+    job = jobs.create_upload_job(
+        user.user_id, directory_id.strip(), upload.filename, sheet=form.fields.get("sheet")
+    )
+    jobs.store_upload(job, upload.data, upload.content_type)
+    return accepted(jobs.job_out(job))
+
+
+@bp.route("/imports", methods=["POST"])
+@authenticated
+def request_upload(user: UserRecord) -> Any:
+    body = parse_body(current_request(), schemas.UploadRequestBody)
+    job = jobs.create_upload_job(user.user_id, body.directory_id, body.filename, sheet=body.sheet)
+    return created({**jobs.job_out(job), "upload": jobs.upload_url(job)})
+
+
+@bp.route("/imports", methods=["GET"])
+@authenticated
+def list_imports(user: UserRecord) -> Any:
+    request = current_request()
+    params: dict[str, str] = dict(request.query_params or {})
+    directory_id = params.get("directory") or params.get("directory_id")
+    if not directory_id:
+        raise ValidationError.for_field("directory", "Say which directory: ?directory=<id>.")
+    page = jobs.list_jobs(user.user_id, directory_id, page_request(params))
+    return page_body(page, [jobs.job_out(job) for job in page.items], request)
+
+
+@bp.route("/imports/{import_id}", methods=["GET"])
+@authenticated
+def get_import(user: UserRecord, import_id: str) -> Any:
+    return jobs.job_out(jobs.get_job(user.user_id, import_id))

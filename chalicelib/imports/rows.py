@@ -1,0 +1,61 @@
+"""One file row to contact fields, normalised by the contacts module."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalicelib.contacts.service import normalise
+from chalicelib.errors import ValidationError
+from chalicelib.imports.headers import ColumnMap
+
+
+@dataclass
+class ParsedRow:
+    """A data row: its number in the file (header is row 1), values, or why it failed."""
+
+    number: int
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def email(self) -> str | None:
+        email = self.values.get("email")
+        return str(email) if email else None
+
+
+def is_blank(cells: list[str]) -> bool:
+    """Empty and separator-only rows (``,,,``, `` ; ; ``) carry nothing."""
+    return not any(cell.strip() for cell in cells)
+
+
+def parse_row(number: int, cells: list[str], columns: ColumnMap) -> ParsedRow:
+    """The row's fields, normalised; a bad field fails the row, naming the field."""
+    raw: dict[str, Any] = {}
+    for name, index in columns.core.items():
+        raw[name] = _cell(cells, index)
+    full_name = raw.pop("full_name", "")
+    if full_name and not raw.get("first_name") and not raw.get("last_name"):
+        first, _, last = full_name.partition(" ")
+        raw["first_name"], raw["last_name"] = first, last
+    extra = {label: _cell(cells, index) for index, label in columns.extra.items()}
+    raw["extra"] = {k: v for k, v in extra.items() if v != ""}
+    row = ParsedRow(number=number)
+    try:
+        changes = normalise(raw)
+    except ValidationError as exc:
+        row.errors = [(f, m) for f, messages in exc.errors.items() for m in messages]
+        return row
+    row.values = changes.values
+    row.warnings = [(w.field, w.message) for w in changes.warnings]
+    if not any(row.values.get(k) for k in ("first_name", "last_name", "email", "phone")):
+        row.errors = [("email", "The row has no name, email or phone.")]
+    return row
+
+
+def _cell(cells: list[str], index: int) -> str:
+    if index >= len(cells):
+        return ""
+    # Quoted line breaks come as \r\n from Windows files; store one kind.
+    return cells[index].replace("\r\n", "\n").replace("\r", "\n").strip()

@@ -1,0 +1,113 @@
+"""CSV and other delimited text files, as people's tools really write them.
+
+Encoding: a byte-order mark decides (UTF-8, UTF-16 LE/BE, as Excel's "CSV
+UTF-8" and "Unicode text" write); else UTF-16 without a BOM shows as NUL
+bytes in every other place; else the whole file is checked as UTF-8; else it
+is Windows-1252, what Excel writes in Western Europe and the Americas.
+Never latin-1: it decodes anything and silently turns ``’`` and ``€`` into
+control characters. (charset-normalizer was tried and rejected: on short
+Western files it picks cp1250 and turns ``è`` into ``č``.)
+
+Delimiter: ``,`` ``;`` tab ``|`` — whichever splits the first lines into the
+same number of fields, more than one. Quoted line breaks and doubled quotes
+are the csv module's job.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+DELIMITERS = (",", ";", "\t", "|")
+_SAMPLE_BYTES = 64 * 1024
+_SCAN_CHUNK = 1024 * 1024
+# csv's default limit (128 KB) is below what a long note field can hold.
+csv.field_size_limit(16 * 1024 * 1024)
+
+
+class UnreadableFileError(ValueError):
+    """The file cannot be read as contacts; the message is for a person."""
+
+
+@dataclass(frozen=True)
+class TextFormat:
+    encoding: str
+    delimiter: str
+
+
+def detect_encoding(stream: BinaryIO) -> str:
+    """The encoding of a seekable byte stream (position restored to 0)."""
+    stream.seek(0)
+    head = stream.read(_SAMPLE_BYTES)
+    stream.seek(0)
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if len(head) >= 4:
+        even, odd = head[0::2], head[1::2]
+        if odd.count(0) > len(odd) * 0.4 and even.count(0) < len(even) * 0.1:
+            return "utf-16-le"
+        if even.count(0) > len(even) * 0.4 and odd.count(0) < len(odd) * 0.1:
+            return "utf-16-be"
+    if b"\x00" in head:
+        raise UnreadableFileError(
+            "This is not a text file (it contains binary data). Upload a CSV or XLSX file."
+        )
+    return "utf-8" if _is_utf8(stream) else "cp1252"
+
+
+def _is_utf8(stream: BinaryIO) -> bool:
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        while chunk := stream.read(_SCAN_CHUNK):
+            decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+        return True
+    except UnicodeDecodeError:
+        return False
+    finally:
+        stream.seek(0)
+
+
+def detect_delimiter(sample: str) -> str:
+    """The delimiter that splits the sample's first lines most consistently."""
+    best, best_score = ",", -1.0
+    for delimiter in DELIMITERS:
+        rows = [
+            row
+            for row in csv.reader(io.StringIO(sample), delimiter=delimiter)
+            if any(cell.strip() for cell in row)
+        ][:50]
+        if len(rows) > 1:
+            rows = rows[:-1]  # the sample may end mid-row
+        if not rows or len(rows[0]) < 2:
+            continue
+        width = len(rows[0])
+        consistent = sum(1 for row in rows if len(row) == width) / len(rows)
+        score = consistent * 1000 + min(width, 100)
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def open_text(stream: BinaryIO) -> tuple[TextFormat, io.TextIOWrapper]:
+    """The detected format and a text stream over the file (universal newlines off)."""
+    encoding = detect_encoding(stream)
+    # cp1252 leaves five bytes undefined; 'replace' keeps a row readable
+    # instead of failing the whole file on one stray byte.
+    errors = "replace" if encoding == "cp1252" else "strict"
+    text = io.TextIOWrapper(stream, encoding=encoding, errors=errors, newline="")
+    sample = text.read(_SAMPLE_BYTES)
+    text.seek(0)
+    return TextFormat(encoding=encoding, delimiter=detect_delimiter(sample)), text
+
+
+def read_rows(stream: BinaryIO) -> tuple[TextFormat, Iterator[list[str]]]:
+    """Every row of the file as a list of cell strings (line breaks inside quotes kept)."""
+    fmt, text = open_text(stream)
+    return fmt, csv.reader(text, delimiter=fmt.delimiter)

@@ -1,0 +1,177 @@
+"""XLSX workbooks, read in openpyxl's streaming (read-only) mode.
+
+- the sheet: the one named by the ``sheet`` option, else the first visible
+  sheet whose first rows hold a contact-like header (an email or phone
+  column), so an "Instructions" tab or a hidden archive is passed over;
+- the header: the first of those rows that looks like one, so title rows
+  above it are skipped;
+- merged cells: read-only mode does not expose them, so their ranges are
+  read from the sheet's XML and the top-left value fills the range;
+- values: shown as Excel shows them — whole numbers without ``.0`` or an
+  exponent, number formats like ``00000`` applied, dates as ISO text,
+  formulas as their saved values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zipfile
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from typing import Any, BinaryIO
+
+from chalicelib.imports.textfiles import UnreadableFileError
+
+HEADER_SEARCH_ROWS = 20
+# A workbook whose XML inflates past this is refused (a zip bomb, or a sheet
+# no contact list needs).
+MAX_UNCOMPRESSED_BYTES = 2 * 1024 * 1024 * 1024
+MAX_COMPRESSION_RATIO = 200
+
+_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
+_ZEROS = re.compile(r"^0+$")
+
+
+def check_archive(stream: BinaryIO) -> None:
+    """Refuse what is not an XLSX, or would inflate absurdly (zip bomb)."""
+    try:
+        with zipfile.ZipFile(stream) as archive:
+            names = set(archive.namelist())
+            total = sum(info.file_size for info in archive.infolist())
+            packed = sum(info.compress_size for info in archive.infolist()) or 1
+    except zipfile.BadZipFile as exc:
+        raise UnreadableFileError("This file is damaged or not an XLSX workbook.") from exc
+    finally:
+        stream.seek(0)
+    if "xl/workbook.xml" not in names:
+        raise UnreadableFileError(
+            "This zip file is not an Excel workbook (.xlsx). Save it from Excel as .xlsx or CSV."
+        )
+    if total > MAX_UNCOMPRESSED_BYTES or total / packed > MAX_COMPRESSION_RATIO:
+        raise UnreadableFileError(
+            "This workbook inflates to an implausible size (a zip bomb?) and was not opened."
+        )
+
+
+def open_sheet(
+    stream: BinaryIO, is_header: Callable[[list[str]], bool], sheet_name: str | None = None
+) -> tuple[str, Iterator[list[str]]]:
+    """The chosen sheet's name and its rows as text, from the header row on."""
+    import openpyxl
+
+    check_archive(stream)
+    try:
+        workbook = openpyxl.load_workbook(stream, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for broken files
+        raise UnreadableFileError(f"This workbook cannot be opened: {exc}") from exc
+    candidates = [ws for ws in workbook.worksheets if ws.sheet_state == "visible"]
+    if sheet_name is not None:
+        candidates = [ws for ws in workbook.worksheets if ws.title == sheet_name]
+        if not candidates:
+            names = ", ".join(ws.title for ws in workbook.worksheets)
+            raise UnreadableFileError(f"There is no sheet named {sheet_name!r} (sheets: {names}).")
+    for worksheet in candidates:
+        # A wrong <dimension> would cut the sheet short: ignore it.
+        worksheet.reset_dimensions()
+        merges = _merged_ranges(workbook, worksheet)
+        rows = _text_rows(worksheet, merges)
+        head = []
+        for _ in range(HEADER_SEARCH_ROWS):
+            row = next(rows, None)
+            if row is None:
+                break
+            head.append(row)
+            if is_header(row):
+                return worksheet.title, _chain([row], rows)
+    raise UnreadableFileError(
+        "No sheet has a header row with an email or phone column "
+        f"(sheets: {', '.join(ws.title for ws in workbook.worksheets)})."
+    )
+
+
+def _chain(first: list[list[str]], rest: Iterator[list[str]]) -> Iterator[list[str]]:
+    yield from first
+    yield from rest
+
+
+def _merged_ranges(workbook: Any, worksheet: Any) -> list[tuple[int, int, int, int]]:
+    """(min_row, min_col, max_row, max_col) of every merged range of the sheet."""
+    from openpyxl.utils import column_index_from_string
+
+    # openpyxl's read-only sheets keep their part name and the open archive.
+    path = getattr(worksheet, "_worksheet_path", None)
+    archive = getattr(workbook, "_archive", None)
+    if not path or archive is None:
+        return []
+    ranges = []
+    tail = b""
+    with archive.open(str(path).lstrip("/")) as xml:
+        while chunk := xml.read(1024 * 1024):
+            data = tail + chunk
+            for match in _MERGE.finditer(data):
+                c1, r1, c2, r2 = match.groups()
+                ranges.append(
+                    (
+                        int(r1),
+                        column_index_from_string(c1.decode()),
+                        int(r2),
+                        column_index_from_string(c2.decode()),
+                    )
+                )
+            # Keep the end of the chunk: a tag may straddle two chunks.
+            cut = data.rfind(b"<")
+            tail = data[cut:] if cut >= len(data) - 200 else b""
+    return ranges
+
+
+def _text_rows(worksheet: Any, merges: list[tuple[int, int, int, int]]) -> Iterator[list[str]]:
+    starting: dict[int, list[tuple[int, int, int, int]]] = {}
+    for merge in merges:
+        starting.setdefault(merge[0], []).append(merge)
+    pending: dict[int, list[tuple[int, str]]] = {}  # row -> (column, value) to fill
+    for row_index, row in enumerate(worksheet.iter_rows(), start=1):
+        values = [cell_text(cell) for cell in row]
+        for _, min_col, max_row, max_col in starting.pop(row_index, ()):
+            top_left = values[min_col - 1] if min_col <= len(values) else ""
+            for r in range(row_index, max_row + 1):
+                for c in range(min_col, max_col + 1):
+                    pending.setdefault(r, []).append((c, top_left))
+        for column, value in pending.pop(row_index, ()):
+            while len(values) < column:
+                values.append("")
+            if not values[column - 1]:
+                values[column - 1] = value
+        yield values
+
+
+def cell_text(cell: Any) -> str:
+    """A cell's value as the text Excel shows."""
+    value = getattr(cell, "value", None)
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0, 0):
+            return value.date().isoformat()
+        return value.isoformat()
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, int | float):
+        return _number_text(value, getattr(cell, "number_format", None) or "General")
+    return str(value)
+
+
+def _number_text(value: int | float, number_format: str) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int):
+        if _ZEROS.match(number_format):
+            # "00000" keeps the leading zeros of postcodes and phone numbers.
+            return f"{value:0{len(number_format)}d}"
+        return str(value)
+    # No exponent: 1.5e-07 is shown as 0.00000015, as Excel's General does.
+    return format(Decimal(repr(value)).normalize(), "f")

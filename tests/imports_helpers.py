@@ -1,0 +1,46 @@
+"""Dropping files into the bucket and running the import worker, as in production."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import CASES, User, run_queue
+
+
+def drop_file(directory: str, name: str, data: bytes) -> None:
+    """Write ``data`` to imports/<directory>/<name>, as `aws s3 cp` would."""
+    from chalicelib.aws import client
+    from chalicelib.config import settings
+
+    client("s3").put_object(
+        Bucket=settings().files_bucket, Key=f"imports/{directory}/{name}", Body=data
+    )
+
+
+def import_case(user: User, directory: str, case: str) -> dict[str, Any]:
+    """Import a case file by S3 drop and return its finished job."""
+    drop_file(directory, case, (CASES / case).read_bytes())
+    return finish_imports(user, directory)[0]
+
+
+def finish_imports(user: User, directory: str) -> list[dict[str, Any]]:
+    """Run the import worker until the queue is empty; the directory's jobs, newest first."""
+    run_queue("imports")
+    status, page, _ = user.get(f"/api/contacts/imports?directory={directory}")
+    assert status == 200, page
+    return list(page["results"])
+
+
+def contacts_of(user: User, directory: str) -> list[dict[str, Any]]:
+    status, page, _ = user.get(f"/api/contacts/contacts?directory={directory}&page_size=500")
+    assert status == 200, page
+    return list(page["results"])
+
+
+def by_email(contacts: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {c["email"]: c for c in contacts}
+
+
+def case_path(name: str) -> Path:
+    return CASES / name
