@@ -28,20 +28,22 @@ def _call(client: Any, method: str, path: str, token: str | None, body: Any = No
 
 
 def _seed(owner_id: str, directory_id: str) -> None:
-    from chalicelib.contacts.models import ContactRecord, ContactTableItem, partition
+    from chalicelib.contacts.models import ContactRecord, item_key_for, partition
     from chalicelib.db import utcnow
     from chalicelib.directories.models import DirectoryRecord
     from chalicelib.ids import new_id
 
     now = utcnow()
-    with ContactTableItem.batch_write() as batch:
+    with ContactRecord.batch_write() as batch:
         for n in range(CONTACTS):
+            email, contact_id = f"person{n}@example.com", new_id()
             batch.save(
                 ContactRecord(
                     partition(owner_id, directory_id),
-                    "c#" + new_id(),
+                    item_key_for(email, contact_id),
+                    contact_id=contact_id,
                     directory_id=directory_id,
-                    email=f"person{n}@example.com",
+                    email=email,
                     first_name=f"Person {n}",
                     created_at=now,
                     updated_at=now,

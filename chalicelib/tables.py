@@ -10,7 +10,7 @@ from chalicelib.accounts.models import (
     UserKeyRecord,
     UserRecord,
 )
-from chalicelib.contacts.models import ContactTableItem
+from chalicelib.contacts.models import ContactRecord
 from chalicelib.directories.models import DirectoryRecord
 from chalicelib.imports.models import ImportRecord
 from chalicelib.ratelimit import RateLimitRecord
@@ -22,7 +22,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     ResetCodeRecord,
     RateLimitRecord,
     DirectoryRecord,
-    ContactTableItem,
+    ContactRecord,
     ImportRecord,
 )
 

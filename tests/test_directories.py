@@ -52,7 +52,7 @@ def test_contact_count_is_exact(ana: User) -> None:
 
 
 def test_delete_hides_contacts_at_once_and_purges_them(ana: User) -> None:
-    from chalicelib.contacts.models import ContactTableItem
+    from chalicelib.contacts.models import ContactRecord
 
     directory = ana.new_directory()
     contact = ana.new_contact(directory, email="gone@example.com")
@@ -63,24 +63,25 @@ def test_delete_hides_contacts_at_once_and_purges_them(ana: User) -> None:
     assert ana.get(f"/api/contacts/contacts?directory={directory}")[0] == 404
     assert ana.delete(f"{DIRS}/{directory}")[0] == 404
     assert run_queue("cleanup") == 1
-    assert list(ContactTableItem.scan()) == []
+    assert list(ContactRecord.scan()) == []
 
 
 def test_purge_of_a_large_directory_continues_in_new_messages(
     ana: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from chalicelib.contacts.models import ContactRecord, ContactTableItem, partition
+    from chalicelib.contacts.models import ContactRecord, partition
     from chalicelib.db import utcnow
     from chalicelib.directories import cleanup
 
     directory = ana.new_directory()
     now = utcnow()
-    with ContactTableItem.batch_write() as batch:
+    with ContactRecord.batch_write() as batch:
         for n in range(250):
             batch.save(
                 ContactRecord(
                     partition(ana.id, directory),
-                    f"c#{n:026d}",
+                    f"n#{n:026d}",
+                    contact_id=f"{n:026d}",
                     directory_id=directory,
                     first_name=f"n{n}",
                     created_at=now,
@@ -91,7 +92,7 @@ def test_purge_of_a_large_directory_continues_in_new_messages(
     monkeypatch.setattr(cleanup, "_QUERY_PAGE", 100)
     ana.delete(f"{DIRS}/{directory}")
     assert run_queue("cleanup") == 3  # 100 + 100 + 50, each message queues the next
-    assert list(ContactTableItem.scan()) == []
+    assert list(ContactRecord.scan()) == []
 
 
 @pytest.mark.parametrize(

@@ -1,47 +1,64 @@
-"""The contacts table: every directory's contacts and email guards in one partition.
+"""The contacts table: one item per contact, keyed so an email is unique by construction.
 
 The partition key is ``<owner_id>#<directory_id>``: ownership is part of the
-key, so a contact id of another user's directory is simply not found. In a
-partition, contacts sort under ``c#<id>`` (creation order) and each email
-has a guard item ``e#<email>`` naming its contact: DynamoDB has no unique
-index, and a conditional put of the guard in the same transaction as the
-contact is what makes "one contact per email" hold under concurrency.
+key, so another user's contact id is simply not found. In a partition, a
+contact with an email sorts under ``e#<email>`` and one without under
+``n#<contact_id>``: a conditional put of ``e#<email>`` is what makes "one
+contact per email per directory" hold, even for two writers at once, with a
+single item per contact (one write per contact when importing).
+
+The public id stays the same when the email changes: it is the
+``contact_id`` attribute, found through the local index ``by_contact_id``,
+which reads strongly consistent and lists contacts in creation order.
 """
 
 from __future__ import annotations
 
 from pynamodb.attributes import (
     BooleanAttribute,
-    DiscriminatorAttribute,
     JSONAttribute,
     ListAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
+from pynamodb.indexes import AllProjection, LocalSecondaryIndex
 from pynamodb.models import Model
 
 from chalicelib.db import table_meta
 
-CONTACT_PREFIX = "c#"
-EMAIL_GUARD_PREFIX = "e#"
+EMAIL_PREFIX = "e#"
+NO_EMAIL_PREFIX = "n#"
 
 
 def partition(owner_id: str, directory_id: str) -> str:
     return f"{owner_id}#{directory_id}"
 
 
-class ContactTableItem(Model):
-    """Any item of the contacts table; ``kind`` says which."""
+def item_key_for(email: str | None, contact_id: str) -> str:
+    """The sort key a contact with this email (or none) and id is stored under."""
+    return EMAIL_PREFIX + email if email else NO_EMAIL_PREFIX + contact_id
+
+
+class ContactsById(LocalSecondaryIndex["ContactRecord"]):  # type: ignore[no-untyped-call]
+    """A directory's contacts by id: lookups by id, and listing in creation order."""
+
+    class Meta:
+        index_name = "by_contact_id"
+        projection = AllProjection()
+
+    directory_key = UnicodeAttribute(hash_key=True)
+    contact_id = UnicodeAttribute(range_key=True)
+
+
+class ContactRecord(Model):
+    """A person. ``phone`` is E.164 when ``phone_valid``, else the text as given."""
 
     Meta = table_meta("contacts")
 
     directory_key = UnicodeAttribute(hash_key=True)
     item_key = UnicodeAttribute(range_key=True)
-    kind = DiscriminatorAttribute()
-
-
-class ContactRecord(ContactTableItem, discriminator="contact"):
-    """A person. ``phone`` is E.164 when ``phone_valid``, else the text as given."""
+    contact_id = UnicodeAttribute()
+    by_contact_id = ContactsById()
 
     directory_id = UnicodeAttribute()
     first_name = UnicodeAttribute(default="")
@@ -60,12 +77,6 @@ class ContactRecord(ContactTableItem, discriminator="contact"):
     updated_at = UTCDateTimeAttribute()
 
     @property
-    def contact_id(self) -> str:
-        """The public id: the directory and the contact, so one read finds it."""
-        return f"{self.directory_id}.{self.item_key.removeprefix(CONTACT_PREFIX)}"
-
-
-class EmailGuardRecord(ContactTableItem, discriminator="email"):
-    """Reserves an email in a directory for one contact."""
-
-    contact_key = UnicodeAttribute()
+    def public_id(self) -> str:
+        """The id clients use: the directory and the contact, so one read finds it."""
+        return f"{self.directory_id}.{self.contact_id}"

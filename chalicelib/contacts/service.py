@@ -1,9 +1,8 @@
 """Contacts: create, read, list, replace, update, delete, one per email per directory.
 
-Every write that adds or removes a contact moves its directory's
-``contact_count`` in the same DynamoDB transaction, so the count is exact;
-every write that sets an email puts that email's guard item in the same
-transaction, with a condition, so two contacts can never share an email.
+A contact's key holds its email (see :mod:`chalicelib.contacts.models`), so
+a conditional put is all "one contact per email" takes. Creating or deleting
+a contact then moves the directory's ``contact_count`` with one atomic ADD.
 """
 
 from __future__ import annotations
@@ -12,17 +11,11 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.contacts import normalize
-from chalicelib.contacts.models import (
-    CONTACT_PREFIX,
-    EMAIL_GUARD_PREFIX,
-    ContactRecord,
-    EmailGuardRecord,
-    partition,
-)
+from chalicelib.contacts.models import ContactRecord, item_key_for, partition
 from chalicelib.db import connection, utcnow
 from chalicelib.directories.models import DirectoryRecord
 from chalicelib.directories.service import get_directory
@@ -32,7 +25,7 @@ from chalicelib.ids import looks_like_id, new_id
 
 log = logging.getLogger(__name__)
 
-_CONDITION_FAILED = "ConditionalCheckFailed"
+_CONDITION_FAILED = "ConditionalCheckFailedException"
 TEXT_FIELDS = ("first_name", "last_name", "email", "phone")
 
 
@@ -110,24 +103,26 @@ def create_contact(
     get_directory(owner_id, directory_id)
     changes = normalise(fields)
     now = utcnow()
+    contact_id = new_id()
     contact = ContactRecord(
         partition(owner_id, directory_id),
-        CONTACT_PREFIX + new_id(),
+        "",
+        contact_id=contact_id,
         directory_id=directory_id,
         created_at=now,
         updated_at=now,
     )
     _apply(contact, changes, now)
     _require_something(contact)
+    contact.item_key = item_key_for(contact.email, contact_id)
     try:
-        with TransactWrite(connection=connection()) as tx:
-            tx.save(contact, condition=ContactRecord.item_key.does_not_exist())
-            _count(tx, owner_id, directory_id, +1)
-            if contact.email:
-                _reserve_email(tx, contact)
-    except TransactWriteError as exc:
-        raise _write_conflict(exc, contact, owner_id, directory_id) from exc
-    log.info("created contact %s", contact.contact_id)
+        contact.save(condition=ContactRecord.item_key.does_not_exist())
+    except PutError as exc:
+        if exc.cause_response_code != _CONDITION_FAILED:
+            raise
+        raise _email_taken(contact) from None
+    _count(owner_id, directory_id, +1, undo=contact)
+    log.info("created contact %s", contact.public_id)
     return contact, changes.warnings
 
 
@@ -137,12 +132,15 @@ def get_contact(owner_id: str, contact_id: str) -> ContactRecord:
     if not looks_like_id(directory_id) or not looks_like_id(local_id):
         raise NotFoundError("No such contact.")
     get_directory(owner_id, directory_id)
-    try:
-        return ContactRecord.get(
-            partition(owner_id, directory_id), CONTACT_PREFIX + local_id, consistent_read=True
-        )
-    except ContactRecord.DoesNotExist:
-        raise NotFoundError("No such contact.") from None
+    found = ContactRecord.by_contact_id.query(
+        partition(owner_id, directory_id),
+        ContactRecord.contact_id == local_id,
+        consistent_read=True,
+        limit=1,
+    )
+    for contact in found:
+        return contact
+    raise NotFoundError("No such contact.")
 
 
 def list_contacts(owner_id: str, directory_id: str, page: PageRequest) -> tuple[Page, int]:
@@ -150,14 +148,11 @@ def list_contacts(owner_id: str, directory_id: str, page: PageRequest) -> tuple[
     directory = get_directory(owner_id, directory_id)
     key = partition(owner_id, directory_id)
     result = fetch_page(
-        lambda limit, start: ContactRecord.query(
-            key,
-            ContactRecord.item_key.startswith(CONTACT_PREFIX),
-            limit=limit,
-            last_evaluated_key=start,
+        lambda limit, start: ContactRecord.by_contact_id.query(
+            key, limit=limit, last_evaluated_key=start
         ),
         page,
-        lambda item: model_key(item, ["directory_key", "item_key"]),
+        lambda item: model_key(item, ["directory_key", "item_key", "contact_id"]),
     )
     return result, int(directory.contact_count)
 
@@ -183,42 +178,47 @@ def update_contact(
         merged = {**contact.extra, **fields["extra"]}
         fields["extra"] = {k: v for k, v in merged.items() if v is not None}
     changes = normalise(fields)
-    old_email = contact.email
+    old_key = contact.item_key
     now = utcnow()
     _apply(contact, changes, now)
     _require_something(contact)
     contact.updated_at = now
+    contact.item_key = item_key_for(contact.email, contact.contact_id)
+    same_contact = ContactRecord.contact_id == contact.contact_id
+    if contact.item_key == old_key:
+        try:
+            contact.save(condition=same_contact)
+        except PutError as exc:
+            if exc.cause_response_code != _CONDITION_FAILED:
+                raise
+            raise NotFoundError("No such contact.") from None
+        return contact, changes.warnings
+    # The email changed, so the key does: move the item in one transaction.
     try:
         with TransactWrite(connection=connection()) as tx:
-            tx.save(contact, condition=ContactRecord.item_key.exists())
-            if contact.email != old_email:
-                if old_email:
-                    tx.delete(
-                        EmailGuardRecord(contact.directory_key, EMAIL_GUARD_PREFIX + old_email)
-                    )
-                if contact.email:
-                    _reserve_email(tx, contact)
+            tx.delete(ContactRecord(contact.directory_key, old_key), condition=same_contact)
+            tx.save(contact, condition=ContactRecord.item_key.does_not_exist())
     except TransactWriteError as exc:
-        raise _write_conflict(exc, contact, owner_id, contact.directory_id) from exc
+        reasons = [r.code if r else None for r in exc.cancellation_reasons or []]
+        if len(reasons) == 2 and reasons[1] == "ConditionalCheckFailed":
+            raise _email_taken(contact) from None
+        if reasons and reasons[0] == "ConditionalCheckFailed":
+            raise NotFoundError("No such contact.") from None
+        raise
     return contact, changes.warnings
 
 
 def delete_contact(owner_id: str, contact_id: str) -> None:
-    """Remove a contact and free its email."""
+    """Remove a contact (its email is free again)."""
     contact = get_contact(owner_id, contact_id)
     try:
-        with TransactWrite(connection=connection()) as tx:
-            tx.delete(contact, condition=ContactRecord.item_key.exists())
-            _count(tx, owner_id, contact.directory_id, -1)
-            if contact.email:
-                tx.delete(
-                    EmailGuardRecord(contact.directory_key, EMAIL_GUARD_PREFIX + contact.email)
-                )
-    except TransactWriteError as exc:
-        if _any_condition_failed(exc):
-            raise NotFoundError("No such contact.") from exc
-        raise
-    log.info("deleted contact %s", contact.contact_id)
+        contact.delete(condition=ContactRecord.contact_id == contact.contact_id)
+    except DeleteError as exc:
+        if exc.cause_response_code != _CONDITION_FAILED:
+            raise
+        raise NotFoundError("No such contact.") from None
+    _count(owner_id, contact.directory_id, -1)
+    log.info("deleted contact %s", contact.public_id)
 
 
 def contact_out(
@@ -229,7 +229,7 @@ def contact_out(
         channel: contact.subscriptions.get(channel, "subscribed") for channel in normalize.CHANNELS
     }
     body: dict[str, Any] = {
-        "id": contact.contact_id,
+        "id": contact.public_id,
         "directory": contact.directory_id,
         "first_name": contact.first_name,
         "last_name": contact.last_name,
@@ -269,51 +269,33 @@ def _require_something(contact: ContactRecord) -> None:
         raise ValidationError.for_field("email", "Give at least a name, an email or a phone.")
 
 
-def _reserve_email(tx: TransactWrite, contact: ContactRecord) -> None:
-    guard = EmailGuardRecord(
-        contact.directory_key, EMAIL_GUARD_PREFIX + str(contact.email), contact_key=contact.item_key
-    )
-    tx.save(guard, condition=EmailGuardRecord.item_key.does_not_exist())
-
-
-def _count(tx: TransactWrite, owner_id: str, directory_id: str, delta: int) -> None:
-    tx.update(
-        DirectoryRecord(owner_id, directory_id),
-        actions=[DirectoryRecord.contact_count.add(delta)],
-        condition=DirectoryRecord.directory_id.exists(),
-    )
-
-
-def _any_condition_failed(exc: TransactWriteError) -> bool:
-    return any(
-        r is not None and r.code == _CONDITION_FAILED for r in exc.cancellation_reasons or []
-    )
-
-
-def _write_conflict(
-    exc: TransactWriteError, contact: ContactRecord, owner_id: str, directory_id: str
-) -> Exception:
-    """The error a cancelled contact transaction means for the client."""
-    if not _any_condition_failed(exc):
-        return exc
-    email = contact.email
-    if email:
-        try:
-            guard = EmailGuardRecord.get(contact.directory_key, EMAIL_GUARD_PREFIX + email)
-        except EmailGuardRecord.DoesNotExist:
-            guard = None
-        if guard is not None and guard.contact_key != contact.item_key:
-            existing = f"{directory_id}.{guard.contact_key.removeprefix(CONTACT_PREFIX)}"
-            return ConflictError(
-                f"A contact with this email already exists in the directory: {existing}.",
-                errors={"email": ["A contact with this email already exists in the directory."]},
-                existing_id=existing,
-            )
+def _count(owner_id: str, directory_id: str, delta: int, undo: ContactRecord | None = None) -> None:
+    """Move the directory's contact count; a create into a just-deleted directory is undone."""
     try:
-        get_directory(owner_id, directory_id)
-    except NotFoundError as missing:
-        return missing
-    return NotFoundError("No such contact.")
+        DirectoryRecord(owner_id, directory_id).update(
+            actions=[DirectoryRecord.contact_count.add(delta)],
+            condition=DirectoryRecord.directory_id.exists(),
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code != _CONDITION_FAILED:
+            raise
+        if undo is not None:
+            undo.delete()
+        raise NotFoundError("No such directory.") from None
+
+
+def _email_taken(contact: ContactRecord) -> ConflictError:
+    existing_id = None
+    try:
+        existing = ContactRecord.get(contact.directory_key, contact.item_key, consistent_read=True)
+        existing_id = existing.public_id
+    except ContactRecord.DoesNotExist:
+        pass
+    return ConflictError(
+        f"A contact with this email already exists in the directory: {existing_id}.",
+        errors={"email": ["A contact with this email already exists in the directory."]},
+        existing_id=existing_id,
+    )
 
 
 def _iso(value: Any) -> str:

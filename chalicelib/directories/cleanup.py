@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 from chalicelib import queues
-from chalicelib.contacts.models import ContactTableItem, partition
+from chalicelib.contacts.models import ContactRecord, partition
 from chalicelib.directories.service import PURGE_REQUESTED
 
 log = logging.getLogger(__name__)
@@ -27,14 +27,14 @@ def purge_contacts(owner_id: str, directory_id: str) -> int:
     while deleted < ITEMS_PER_MESSAGE:
         # Deleted items are gone, so each round starts from the partition's start.
         items = list(
-            ContactTableItem.query(
+            ContactRecord.query(
                 key, limit=_QUERY_PAGE, attributes_to_get=["directory_key", "item_key"]
             )
         )
         if not items:
             log.info("purged directory %s (%d items in this run)", directory_id, deleted)
             return deleted
-        with ContactTableItem.batch_write() as batch:
+        with ContactRecord.batch_write() as batch:
             for item in items:
                 batch.delete(item)
         deleted += len(items)

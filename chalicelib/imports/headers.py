@@ -55,6 +55,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "primer nombre",
         "primeiro nome",
         "nome proprio",
+        "nome",
     ),
     "last_name": (
         "last name",

@@ -41,7 +41,13 @@ def upload_import(user: UserRecord) -> Any:
             "returned upload URL."
         )
     form = parse_form(request.headers.get("content-type"), body)
-    directory_id = form.fields.get("directory_id") or form.fields.get("directory") or ""
+    params: dict[str, str] = dict(request.query_params or {})
+    directory_id = (
+        form.fields.get("directory_id")
+        or form.fields.get("directory")
+        or params.get("directory_id")
+        or ""
+    )
     if not directory_id.strip():
         raise ValidationError.for_field("directory_id", "This field is required.")
     upload = form.files.get("file")

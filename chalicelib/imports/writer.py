@@ -1,18 +1,18 @@
-"""Writing a chunk of parsed rows: merge duplicates, then transactional writes.
+"""Writing a chunk of parsed rows: merge duplicates, then batch writes.
 
 For each chunk:
 1. rows with the same email merge into one (the later non-empty value wins);
-2. the chunk's emails are looked up in the directory (their guard items, then
-   the contacts), so a row whose email exists updates that contact — whether
-   it was there before or created by an earlier chunk of this file;
-3. new contacts, their email guards, changed contacts and the directory's
-   count go out in DynamoDB transactions of up to 100 items: about 20 write
-   requests per 1,000 new contacts, each contact and its guard all-or-none.
-
-A transaction cancelled because an email was taken meanwhile is retried
-with those rows as updates; throttling and conflicts are retried with
-exponential backoff; rows still not written when retries run out fail with
-a message saying so — never a silent loss.
+2. the chunk's emails are read from the directory (``BatchGetItem``), so a
+   row whose email exists updates that contact — whether it was there
+   before or created by an earlier chunk of this file;
+3. contacts go out in ``BatchWriteItem`` requests of 25 — one item per
+   contact, and since a contact's key holds its email, no write can create
+   a second contact with the same email;
+4. items DynamoDB returns unprocessed are retried with exponential backoff
+   and jitter; those still unwritten when the attempts run out fail their
+   rows with a message saying so — never a silent loss;
+5. the directory's ``contact_count`` moves once per chunk, by the number of
+   new contacts actually written.
 """
 
 from __future__ import annotations
@@ -20,37 +20,27 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import UpdateError
 
-from chalicelib.contacts.models import (
-    CONTACT_PREFIX,
-    EMAIL_GUARD_PREFIX,
-    ContactRecord,
-    EmailGuardRecord,
-    partition,
-)
-from chalicelib.db import connection, utcnow
+from chalicelib.contacts.models import EMAIL_PREFIX, ContactRecord, item_key_for, partition
+from chalicelib.db import utcnow
 from chalicelib.directories.models import DirectoryRecord
 from chalicelib.ids import new_id
 from chalicelib.imports.rows import ParsedRow
 
 log = logging.getLogger(__name__)
 
-MAX_TRANSACTION_ITEMS = 100
+BATCH_ITEMS = 25  # DynamoDB's limit for BatchWriteItem
+GET_BATCH_KEYS = 100  # and for BatchGetItem
 MAX_ATTEMPTS = 6
-_RETRYABLE = {"ThrottlingError", "TransactionConflict", "ProvisionedThroughputExceeded"}
-_RETRYABLE_CAUSES = {
-    "ThrottlingException",
-    "ProvisionedThroughputExceededException",
-    "TransactionInProgressException",
-    "InternalServerError",
-    "RequestLimitExceeded",
-}
+
+
+def pause(seconds: float) -> None:
+    """Wait before a retry (replaced in tests)."""
+    time.sleep(seconds)
 
 
 class DirectoryGoneError(RuntimeError):
@@ -85,10 +75,6 @@ class _Write:
     group: list[ParsedRow]
     new: bool
 
-    @property
-    def rows(self) -> list[int]:
-        return [row.number for row in self.group]
-
 
 @dataclass
 class ChunkWriter:
@@ -96,7 +82,10 @@ class ChunkWriter:
 
     owner_id: str
     directory_id: str
-    sleep: Callable[[float], None] = time.sleep
+
+    @property
+    def key(self) -> str:
+        return partition(self.owner_id, self.directory_id)
 
     def write(self, rows: list[ParsedRow]) -> Outcome:
         """Write ``rows`` (already parsed); returns what happened to each."""
@@ -104,13 +93,29 @@ class ChunkWriter:
         valid = []
         for row in rows:
             if row.errors:
-                for field_name, message in row.errors:
-                    outcome.notes.append((row.number, "failed", field_name, message))
                 outcome.failed += 1
+                outcome.notes += [(row.number, "failed", f, m) for f, m in row.errors]
             else:
                 valid.append(row)
-        merged = self._merge_duplicates(valid, outcome)
-        self._write_merged(merged, outcome, attempt=1)
+        writes = self._plan(self._merge_duplicates(valid, outcome), outcome)
+        unwritten = self._put_all(writes)
+        created = 0
+        for write in writes:
+            if id(write.contact) in unwritten:
+                for row in write.group:
+                    outcome.fail(
+                        row.number,
+                        "email" if write.contact.email else "",
+                        f"Not written ({write.contact.email or 'no email'}): the database stayed "
+                        f"busy after {MAX_ATTEMPTS} attempts. Import the file again to add it.",
+                    )
+            elif write.new:
+                created += 1
+            else:
+                outcome.updated += 1
+        outcome.created = created
+        if created:
+            self._count(created)
         return outcome
 
     def _merge_duplicates(self, rows: list[ParsedRow], outcome: Outcome) -> list[list[ParsedRow]]:
@@ -126,9 +131,9 @@ class ChunkWriter:
             group.append(row)
         return list(groups.values()) + singles
 
-    def _write_merged(self, groups: list[list[ParsedRow]], outcome: Outcome, attempt: int) -> None:
-        existing = self._existing_contacts([g[0].email for g in groups if g[0].email])
-        writes: list[_Write] = []
+    def _plan(self, groups: list[list[ParsedRow]], outcome: Outcome) -> list[_Write]:
+        existing = self._existing([g[0].email for g in groups if g[0].email])
+        writes = []
         now = utcnow()
         for group in groups:
             email = group[0].email
@@ -139,116 +144,65 @@ class ChunkWriter:
                 writes.append(_Write(current, group, new=False))
             else:
                 outcome.skip(group[0].number, "", "Already up to date.")
-        for batch in _batches(writes):
-            self._commit(batch, outcome, attempt)
+        return writes
 
-    def _existing_contacts(self, emails: list[str | None]) -> dict[str, ContactRecord]:
-        key = partition(self.owner_id, self.directory_id)
-        wanted = [(key, EMAIL_GUARD_PREFIX + e) for e in emails if e]
-        if not wanted:
-            return {}
-        guards = {
-            g.item_key.removeprefix(EMAIL_GUARD_PREFIX): g.contact_key
-            for g in EmailGuardRecord.batch_get(wanted, consistent_read=True)
-        }
-        if not guards:
-            return {}
-        contacts = {
-            c.item_key: c
-            for c in ContactRecord.batch_get(
-                [(key, k) for k in set(guards.values())], consistent_read=True
-            )
-        }
-        return {email: contacts[k] for email, k in guards.items() if k in contacts}
+    def _existing(self, emails: list[str | None]) -> dict[str, ContactRecord]:
+        keys = [(self.key, EMAIL_PREFIX + e) for e in dict.fromkeys(e for e in emails if e)]
+        found: dict[str, ContactRecord] = {}
+        for start in range(0, len(keys), GET_BATCH_KEYS):
+            for contact in ContactRecord.batch_get(
+                keys[start : start + GET_BATCH_KEYS], consistent_read=True
+            ):
+                found[str(contact.email)] = contact
+        return found
 
     def _new_contact(self, group: list[ParsedRow], now: Any) -> ContactRecord:
+        contact_id = new_id()
         contact = ContactRecord(
-            partition(self.owner_id, self.directory_id),
-            CONTACT_PREFIX + new_id(),
+            self.key,
+            "",
+            contact_id=contact_id,
             directory_id=self.directory_id,
             created_at=now,
             updated_at=now,
         )
         _merge_into(contact, group, now)
+        contact.item_key = item_key_for(contact.email, contact_id)
         return contact
 
-    def _commit(self, batch: list[_Write], outcome: Outcome, attempt: int) -> None:
+    def _put_all(self, writes: list[_Write]) -> set[int]:
+        """Put every contact; the ids (``id()``) of those still unwritten after all retries."""
+        connection = ContactRecord._get_connection()
+        by_key = {(w.contact.directory_key, w.contact.item_key): w.contact for w in writes}
+        unwritten: set[int] = set()
+        for start in range(0, len(writes), BATCH_ITEMS):
+            pending = [w.contact.serialize() for w in writes[start : start + BATCH_ITEMS]]
+            for attempt in range(1, MAX_ATTEMPTS + 1):
+                response = connection.batch_write_item(put_items=pending) or {}
+                left = response.get("UnprocessedItems", {}).get(ContactRecord.Meta.table_name, [])
+                pending = [item["PutRequest"]["Item"] for item in left]
+                if not pending:
+                    break
+                if attempt < MAX_ATTEMPTS:
+                    # Exponential backoff with jitter, as AWS advises for throttling.
+                    pause(min(0.05 * 2**attempt, 2.0) * random.uniform(0.5, 1.5))  # noqa: S311
+            for item in pending:
+                key = (item["directory_key"]["S"], item["item_key"]["S"])
+                unwritten.add(id(by_key[key]))
+            if pending:
+                log.error("%d items not written after %d attempts", len(pending), MAX_ATTEMPTS)
+        return unwritten
+
+    def _count(self, created: int) -> None:
         try:
-            self._transact(batch)
-        except TransactWriteError as exc:
-            self._recover(batch, exc, outcome, attempt)
-            return
-        for write in batch:
-            if write.new:
-                outcome.created += 1
-            else:
-                outcome.updated += 1
-
-    def _transact(self, batch: list[_Write]) -> None:
-        created = sum(1 for w in batch if w.new)
-        with TransactWrite(connection=connection()) as tx:
-            if created:
-                tx.update(
-                    DirectoryRecord(self.owner_id, self.directory_id),
-                    actions=[DirectoryRecord.contact_count.add(created)],
-                    condition=DirectoryRecord.directory_id.exists(),
-                )
-            for write in batch:
-                if write.new:
-                    tx.save(write.contact, condition=ContactRecord.item_key.does_not_exist())
-                    if write.contact.email:
-                        guard = EmailGuardRecord(
-                            write.contact.directory_key,
-                            EMAIL_GUARD_PREFIX + write.contact.email,
-                            contact_key=write.contact.item_key,
-                        )
-                        tx.save(guard, condition=EmailGuardRecord.item_key.does_not_exist())
-                else:
-                    tx.save(write.contact, condition=ContactRecord.item_key.exists())
-
-    def _recover(
-        self, batch: list[_Write], exc: TransactWriteError, outcome: Outcome, attempt: int
-    ) -> None:
-        reasons = [r.code if r else None for r in (exc.cancellation_reasons or [])]
-        created = sum(1 for w in batch if w.new)
-        if created and reasons and reasons[0] == "ConditionalCheckFailed":
-            raise DirectoryGoneError("the directory was deleted during the import") from exc
-        retryable = bool(set(reasons) & _RETRYABLE) or exc.cause_response_code in _RETRYABLE_CAUSES
-        if "ConditionalCheckFailed" in reasons or retryable:
-            if attempt >= MAX_ATTEMPTS:
-                for write in batch:
-                    for number in write.rows:
-                        outcome.fail(
-                            number,
-                            "",
-                            f"Not written: the database was busy after {attempt} attempts. "
-                            "Import the file again to add this row.",
-                        )
-                log.error("chunk not written after %d attempts", attempt)
-                return
-            # Exponential backoff with jitter, as AWS advises for throttling.
-            self.sleep(min(0.05 * 2**attempt, 2.0) * random.uniform(0.5, 1.5))  # noqa: S311
-            # Re-read and re-plan: an email taken meanwhile becomes an update.
-            self._write_merged([w.group for w in batch], outcome, attempt + 1)
-            return
-        raise exc
-
-
-def _batches(writes: list[_Write]) -> list[list[_Write]]:
-    """Groups of writes that fit one transaction (count update + contact + guard each)."""
-    batches: list[list[_Write]] = []
-    current: list[_Write] = []
-    size = 1
-    for write in writes:
-        items = 2 if write.new and write.contact.email else 1
-        if size + items > MAX_TRANSACTION_ITEMS:
-            batches.append(current)
-            current, size = [], 1
-        current.append(write)
-        size += items
-    if current:
-        batches.append(current)
-    return batches
+            DirectoryRecord(self.owner_id, self.directory_id).update(
+                actions=[DirectoryRecord.contact_count.add(created)],
+                condition=DirectoryRecord.directory_id.exists(),
+            )
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                raise DirectoryGoneError("the directory was deleted during the import") from exc
+            raise
 
 
 def _merge_into(contact: ContactRecord, group: list[ParsedRow], now: Any) -> bool:
@@ -261,10 +215,12 @@ def _merge_into(contact: ContactRecord, group: list[ParsedRow], now: Any) -> boo
                 if merged != (contact.extra or {}):
                     contact.extra = merged
                     changed = True
+            elif name == "phone_valid":
+                continue  # follows the phone below
             elif value not in (None, "") and getattr(contact, name) != value:
-                if name == "phone_valid" and not row.values.get("phone"):
-                    continue
                 setattr(contact, name, value)
+                if name == "phone":
+                    contact.phone_valid = bool(row.values.get("phone_valid"))
                 changed = True
     if changed:
         contact.updated_at = now

@@ -1,0 +1,238 @@
+"""S3 events (C19), idempotency, unreadable files, big-file continuation, DLQ, C23."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from typing import Any
+
+import pytest
+import requests
+
+from tests.conftest import CASES, User, run_queue
+from tests.imports_helpers import contacts_of, drop_file, finish_imports
+
+C19_EVENT = json.loads((CASES / "C19_s3_event_encoded_keys.json").read_text())
+C19_KEYS = json.loads((CASES / "C19_expected_keys.json").read_text())
+
+
+@pytest.fixture
+def directory(ana: User) -> str:
+    return ana.new_directory("Drops")
+
+
+def test_c19_keys_are_decoded_exactly_once() -> None:
+    from chalicelib.imports.handlers import s3_objects
+
+    keys = [key for _, key, _, _ in s3_objects(C19_EVENT)]
+    assert keys == C19_KEYS["decoded_keys"]
+    assert C19_KEYS["wrong_if_only_plus_replaced"] not in keys
+
+
+def test_c19_every_encoded_object_is_found_and_imported(ana: User, directory: str) -> None:
+    from chalicelib.aws import client
+    from chalicelib.config import settings
+
+    names = [key.rsplit("/", 1)[1] for key in C19_KEYS["decoded_keys"]]
+    for n, name in enumerate(names):
+        drop_file(directory, name, f"email\nperson{n}@example.com\n".encode())
+    jobs = finish_imports(ana, directory)
+    assert sorted(j["filename"] for j in jobs) == sorted(names)
+    assert all(j["status"] == "completed" for j in jobs), jobs
+    assert len(contacts_of(ana, directory)) == 3
+    # And the same through a hand-made event with the encoded keys of C19.
+    bucket = settings().files_bucket
+    event = json.loads(json.dumps(C19_EVENT))
+    for record in event["Records"]:
+        record["s3"]["bucket"]["name"] = bucket
+        record["s3"]["object"]["key"] = record["s3"]["object"]["key"].replace(
+            "uploads/t-42/", f"imports/{directory}/"
+        )
+    client("sqs").send_message(
+        QueueUrl=client("sqs").get_queue_url(QueueName=settings().queue_name("imports"))[
+            "QueueUrl"
+        ],
+        MessageBody=json.dumps(event),
+    )
+    jobs = finish_imports(ana, directory)
+    assert len(jobs) == 6 and all(j["status"] == "completed" for j in jobs), jobs
+
+
+def test_s3_test_event_is_skipped(ana: User) -> None:
+    from chalicelib.imports.handlers import jobs_of
+
+    assert jobs_of({"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": "b"}) == []
+
+
+def test_the_same_event_twice_imports_once(ana: User, directory: str) -> None:
+    from chalicelib.imports.handlers import handle_import_message
+
+    drop_file(directory, "list.csv", b"email,name\nann@example.com,Ann Lee\n")
+    from chalicelib.aws import client
+    from chalicelib.config import settings
+
+    sqs = client("sqs")
+    url = sqs.get_queue_url(QueueName=settings().queue_name("imports"))["QueueUrl"]
+    message = sqs.receive_message(QueueUrl=url)["Messages"][0]
+    event = json.loads(message["Body"])
+    handle_import_message(event, lambda: 900_000)
+    handle_import_message(event, lambda: 900_000)  # redelivered
+    jobs = finish_imports(ana, directory)
+    assert len(jobs) == 1
+    assert (jobs[0]["created"], jobs[0]["status"]) == (1, "completed")
+    (contact,) = contacts_of(ana, directory)
+    assert (contact["first_name"], contact["last_name"]) == ("Ann", "Lee")
+
+
+def zip_bomb() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+        archive.writestr("xl/worksheets/sheet1.xml", b"0" * 50_000_000)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [
+        ("empty.csv", b"", "empty"),
+        ("binary.csv", bytes(range(256)) * 10, "not a text file"),
+        ("report.csv", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "PDF"),
+        ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, ".xls"),
+        ("bomb.xlsx", zip_bomb(), "zip bomb"),
+        ("notes.zip", b"PK\x03\x04" + b"\x00" * 100, "damaged"),
+        ("names.csv", b"first_name,last_name\nAna,Lima\n", "email or phone"),
+        ("header.csv", b"email,first_name\n", "no contacts"),
+    ],
+)
+def test_unreadable_files_fail_with_a_reason(
+    ana: User, directory: str, name: str, data: bytes, reason: str
+) -> None:
+    drop_file(directory, name, data)
+    (job,) = finish_imports(ana, directory)
+    assert job["status"] == "failed", job
+    assert reason in job["failure_reason"], job["failure_reason"]
+
+
+@pytest.mark.parametrize(
+    ("data", "encoding"),
+    [
+        ("email\tfirst_name\ttown\nzoe@example.com\tZoë\tSão Paulo\n", "utf-16"),
+        ("email|first_name|town\nzoe@example.com|Zoë|São Paulo\n", "utf-8"),
+        ("email;first_name;town\r\nzoe@example.com;Zoë;São Paulo\r\n", "cp1252"),
+        ("email,first_name,town\nzoe@example.com,Zoë,São Paulo\n", "utf-16-le"),
+    ],
+)
+def test_encodings_and_delimiters(ana: User, directory: str, data: str, encoding: str) -> None:
+    drop_file(directory, "list.csv", data.encode(encoding))
+    (job,) = finish_imports(ana, directory)
+    assert job["status"] == "completed", job
+    (contact,) = contacts_of(ana, directory)
+    assert (contact["first_name"], contact["extra"]) == ("Zoë", {"town": "São Paulo"})
+
+
+@pytest.mark.parametrize(
+    ("header", "row"),
+    [
+        (
+            "Name,Given Name,Family Name,E-mail 1 - Value,Phone 1 - Value",  # Google
+            "Zoe Martin,Zoe,Martin,zoe@example.com,+33 6 12 34 56 78",
+        ),
+        (
+            "First Name,Last Name,E-mail Address,Mobile Phone",  # Outlook
+            "Zoe,Martin,zoe@example.com,+33 6 12 34 56 78",
+        ),
+        (
+            "Email Address,First Name,Last Name,Phone Number",  # Mailchimp
+            "zoe@example.com,Zoe,Martin,+33 6 12 34 56 78",
+        ),
+        (
+            "First Name,Last Name,Email,Phone Number",  # HubSpot
+            "Zoe,Martin,zoe@example.com,+33 6 12 34 56 78",
+        ),
+        (
+            "First Name,Last Name,Email Address,Company",  # LinkedIn
+            "Zoe,Martin,zoe@example.com,Acme",
+        ),
+        (
+            "Prénom;Nom;Adresse e-mail;Téléphone portable",
+            "Zoe;Martin;zoe@example.com;+33 6 12 34 56 78",
+        ),
+        ("Vorname;Nachname;E-Mail-Adresse;Telefon", "Zoe;Martin;zoe@example.com;+33 6 12 34 56 78"),
+        (
+            "Nombre,Apellidos,Correo electrónico,Teléfono",
+            "Zoe,Martin,zoe@example.com,+33 6 12 34 56 78",
+        ),
+        ("Nome,Sobrenome,E-mail,Celular", "Zoe,Martin,zoe@example.com,+33 6 12 34 56 78"),
+        ("  EMAIL ,first-name,LAST_NAME", "zoe@example.com,Zoe,Martin"),
+    ],
+)
+def test_header_aliases_of_real_exports(ana: User, directory: str, header: str, row: str) -> None:
+    drop_file(directory, "export.csv", f"{header}\n{row}\n".encode())
+    (job,) = finish_imports(ana, directory)
+    assert job["status"] == "completed", job
+    (contact,) = contacts_of(ana, directory)
+    assert (contact["first_name"], contact["last_name"], contact["email"]) == (
+        "Zoe",
+        "Martin",
+        "zoe@example.com",
+    )
+
+
+def test_bad_rows_are_reported_and_good_rows_imported(ana: User, directory: str) -> None:
+
+    data = b"email,first_name,phone\nok@example.com,Ok,\nnot-an-email,Bad,\n,,call me\n"
+    drop_file(directory, "mixed.csv", data)
+    (job,) = finish_imports(ana, directory)
+    assert (job["status"], job["created"], job["failed"]) == ("completed_with_errors", 2, 1)
+    assert [(e["row"], e["field"]) for e in job["errors"]] == [(3, "email")]
+    report = requests.get(job["report_url"], timeout=10)
+    assert report.status_code == 200
+    text = report.content.decode("utf-8-sig")
+    assert text.splitlines()[0] == "row,outcome,field,message"
+    assert "3,failed,email," in text
+    assert "4,warning,phone," in text
+
+
+def test_a_big_file_continues_in_new_messages(
+    ana: User, directory: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.imports import pipeline
+
+    monkeypatch.setattr(pipeline, "CHUNK_ROWS", 10)
+    # Every run has "too little time" left after its first chunk.
+    monkeypatch.setattr(pipeline, "STOP_WHEN_MS_LEFT", 10**12)
+    rows = "".join(f"p{n}@example.com,P{n}\n" for n in range(35))
+    drop_file(directory, "big.csv", ("email,first_name\n" + rows).encode())
+    (job,) = finish_imports(ana, directory)
+    assert (job["status"], job["total_rows"], job["created"]) == ("completed", 35, 35), job
+    assert len(contacts_of(ana, directory)) == 35
+
+
+def test_dead_letters_fail_the_job(
+    ana: User, directory: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.imports import pipeline
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("storage is down")
+
+    monkeypatch.setattr(pipeline, "_import_rows", broken)
+    drop_file(directory, "list.csv", b"email\nz@example.com\n")
+    from chalicelib.aws import client
+    from chalicelib.config import settings
+
+    sqs = client("sqs")
+    url = sqs.get_queue_url(QueueName=settings().queue_name("imports"))["QueueUrl"]
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "0"})
+    receives = 0
+    while run_queue("imports", max_batches=1):  # each receive fails; SQS counts them
+        receives += 1
+    assert receives >= 5  # maxReceiveCount, then SQS moves the message to the DLQ
+    assert run_queue("imports-dlq") == 1
+    _status, page, _ = ana.get(f"/api/contacts/imports?directory={directory}")
+    (job,) = page["results"]
+    assert job["status"] == "failed"
+    assert "repeated errors" in job["failure_reason"]
