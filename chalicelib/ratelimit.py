@@ -6,6 +6,7 @@ expire with the window through the table's TTL.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,16 +35,23 @@ class Window:
     retry_after_seconds: int
 
 
-def hit(scope: str, key: str, *, window_minutes: int) -> Window:
-    """Count one hit on ``scope:key`` in the current window and return the count."""
+def _item_key(scope: str, key: str, start: int) -> str:
+    # Hashed: whatever a client sends, the DynamoDB key stays small (and no
+    # email address or IP sits in the table in clear).
+    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return f"{scope}#{digest}#{start}"
+
+
+def hit(scope: str, key: str, *, window_minutes: int, amount: int = 1) -> Window:
+    """Count ``amount`` hits on ``scope:key`` in the current window and return the count."""
     window = window_minutes * 60
     now = int(time.time())
     start = now - now % window
-    record = RateLimitRecord(f"{scope}#{key}#{start}")
+    record = RateLimitRecord(_item_key(scope, key, start))
     # update() reads back every attribute, so record.hits is the new total.
     record.update(
         actions=[
-            RateLimitRecord.hits.add(1),
+            RateLimitRecord.hits.add(amount),
             RateLimitRecord.expires_at.set(datetime.fromtimestamp(start + window, UTC)),
         ]
     )
@@ -56,6 +64,6 @@ def count(scope: str, key: str, *, window_minutes: int) -> int:
     now = int(time.time())
     start = now - now % window
     try:
-        return int(RateLimitRecord.get(f"{scope}#{key}#{start}").hits)
+        return int(RateLimitRecord.get(_item_key(scope, key, start)).hits)
     except RateLimitRecord.DoesNotExist:
         return 0

@@ -118,3 +118,64 @@ def test_paths_work_with_a_trailing_slash(http: JsonClient) -> None:
         {"email": "slash@example.com", "username": "slash", "password": "correct horse battery"},
     )
     assert status == 201
+
+
+def test_token_responses_are_not_cached(http: JsonClient) -> None:
+    register_user(http)
+    status, _, headers = http.post(
+        "/api/accounts/login", {"username": "ana", "password": "correct horse battery"}
+    )
+    assert (status, headers["cache-control"]) == (200, "no-store")
+
+
+def test_overlong_login_name_is_400_not_500(http: JsonClient) -> None:
+    for body in (
+        {"username": "u" * 2020, "password": "whatever12"},
+        {"email": "é" * 1100, "password": "whatever12"},
+    ):
+        status, problem, _ = http.post("/api/accounts/login", body)
+        assert status == 400
+        assert set(problem["errors"]) & {"username", "email"}
+
+
+def test_look_alike_usernames_are_the_same_account(http: JsonClient) -> None:
+    register_user(http, email="bob@example.com", username="bob")
+    for twin in ("ｂｏｂ", "𝐛𝐨𝐛", "BOB"):
+        status, problem, _ = http.post(
+            "/api/accounts/register",
+            {
+                "email": f"{len(twin)}x@example.com",
+                "username": twin,
+                "password": "correct horse battery",
+            },
+        )
+        assert (status, list(problem["errors"])) == (409, ["username"]), twin
+
+
+def test_login_by_email_matches_registration_normalisation(http: JsonClient) -> None:
+    register_user(http, email="carol@example.com", username="carol")
+    assert log_in(http, "carol@ｅｘａｍｐｌｅ.com", "correct horse battery")
+
+
+def test_parallel_wrong_passwords_cannot_pass_the_limit(http: JsonClient) -> None:
+    """Each attempt is counted before its password is checked."""
+    from chalicelib import ratelimit
+    from chalicelib.config import settings
+
+    user = register_user(http)
+    limit = settings().login_failures_per_account
+    # As if `limit` guesses were in flight at once: all counted, none checked yet.
+    ratelimit.hit("login", user["id"], window_minutes=settings().rate_window_minutes, amount=limit)
+    status, body, _ = http.post(
+        "/api/accounts/login", {"email": "ana@example.com", "password": "correct horse battery"}
+    )
+    assert (status, body["code"]) == (429, "too_many_attempts")
+
+
+def test_reset_confirm_does_not_reveal_the_username(http: JsonClient) -> None:
+    register_user(http, email="victim@example.com", username="victimname")
+    status, body, _ = http.post(
+        "/api/accounts/password/reset/confirm",
+        {"email": "victim@example.com", "code": "000000", "new_password": "victimname"},
+    )
+    assert (status, body["code"]) == (400, "invalid_reset_code")

@@ -34,6 +34,8 @@ from chalicelib.errors import InvalidResetCodeError, TooManyAttemptsError, Valid
 log = logging.getLogger(__name__)
 
 RESET_REQUESTED = "password_reset_requested"
+# The user id an unknown account's tries are counted against: no code ever exists there.
+_NOBODY = "-"
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 
 
@@ -81,22 +83,26 @@ def send_reset_code(email: str) -> None:
 
 
 def confirm_reset(*, email: str | None, user_id: str | None, code: str, new_password: str) -> None:
-    """Set a new password with a valid code, and revoke every older token."""
-    user = _account(email, user_id)
-    problems = password_problems(
-        new_password,
-        username=user.username if user else "",
-        email=user.email if user else (email or ""),
-    )
+    """Set a new password with a valid code, and revoke every older token.
+
+    Nothing about the account is told before the code is verified: a
+    password that repeats the username is only refused after that (the code
+    stays usable), and an unknown account spends a try on a code that does
+    not exist, like a known one without a code.
+    """
+    # Rules that need no account first: they say nothing about anyone.
+    problems = password_problems(new_password)
     if problems:
         raise ValidationError("The new password cannot be used.", errors={"new_password": problems})
-    if user is None:
-        raise InvalidResetCodeError("The code is wrong or has expired.")
-    record = _count_attempt(user.user_id)
-    if record.expires_at < utcnow():
+    user = _account(email, user_id)
+    record = _count_attempt(user.user_id if user else _NOBODY)
+    if user is None or record.expires_at < utcnow():
         raise InvalidResetCodeError("The code is wrong or has expired.")
     if not hmac.compare_digest(record.code_hash, _code_hash(user.user_id, code.strip())):
         raise InvalidResetCodeError("The code is wrong or has expired.")
+    problems = password_problems(new_password, username=user.username, email=user.email)
+    if problems:
+        raise ValidationError("The new password cannot be used.", errors={"new_password": problems})
     try:
         # Single use: of two requests racing with the right code, one wins.
         record.delete(condition=ResetCodeRecord.code_hash == record.code_hash)
@@ -114,7 +120,7 @@ def confirm_reset(*, email: str | None, user_id: str | None, code: str, new_pass
 
 def _account(email: str | None, user_id: str | None) -> UserRecord | None:
     if email and email.strip():
-        return find_user(email.strip().lower())
+        return find_user(email.strip())
     if user_id and user_id.strip():
         try:
             return UserRecord.get(user_id.strip())

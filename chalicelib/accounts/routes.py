@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from chalice.app import Blueprint
+from chalice.app import Blueprint, Response
 
 from chalicelib.accounts import reset, service
 from chalicelib.accounts.models import UserRecord
@@ -33,8 +33,10 @@ def user_out(user: UserRecord) -> dict[str, Any]:
     ).model_dump(mode="json")
 
 
-def tokens_out(pair: service.TokenPair) -> dict[str, Any]:
-    return schemas.TokenPairOut(access=pair.access, refresh=pair.refresh).model_dump()
+def tokens_out(pair: service.TokenPair) -> Response:
+    body = schemas.TokenPairOut(access=pair.access, refresh=pair.refresh).model_dump()
+    # RFC 6749 5.1: responses carrying tokens must not be cached.
+    return Response(body=body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 
 
 @bp.route("/register", methods=["POST"])

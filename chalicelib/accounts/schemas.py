@@ -7,6 +7,7 @@ not a silent ``"123"``.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime
 from typing import Annotated
 
@@ -38,7 +39,8 @@ class RegisterBody(_Body):
     @field_validator("username")
     @classmethod
     def _username(cls, value: str) -> str:
-        value = value.strip()
+        # NFKC: "ｂｏｂ" (full-width) and "𝐛𝐨𝐛" are "bob", not look-alike new accounts.
+        value = unicodedata.normalize("NFKC", value).strip()
         if not USERNAME_PATTERN.match(value):
             raise ValueError("Use 1 to 150 letters, digits and . + - _ (no spaces, no @).")
         return value
@@ -47,8 +49,8 @@ class RegisterBody(_Body):
 class LoginBody(_Body):
     """``username`` holds a username or an email; ``email`` is accepted too."""
 
-    username: str | None = None
-    email: str | None = None
+    username: str | None = Field(default=None, max_length=254)
+    email: str | None = Field(default=None, max_length=254)
     password: Password
 
     @property
@@ -61,14 +63,14 @@ class RefreshBody(_Body):
 
 
 class ResetRequestBody(_Body):
-    email: str = Field(min_length=1)
+    email: str = Field(min_length=1, max_length=254)
 
 
 class ResetConfirmBody(_Body):
     """The account is named by ``email`` or ``user_id``."""
 
-    email: str | None = None
-    user_id: str | None = None
+    email: str | None = Field(default=None, max_length=254)
+    user_id: str | None = Field(default=None, max_length=64)
     code: str = Field(min_length=1, max_length=64)
     new_password: Password
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ from chalicelib.accounts.models import RefreshTokenRecord, UserKeyRecord, UserRe
 from chalicelib.accounts.passwords import hash_password, password_problems, verify_password
 from chalicelib.config import settings
 from chalicelib.db import connection, utcnow
+from chalicelib.emails import normalize_email
 from chalicelib.errors import (
     AuthenticationError,
     ConflictError,
@@ -26,6 +28,7 @@ from chalicelib.errors import (
 log = logging.getLogger(__name__)
 
 _CONDITION_FAILED = "ConditionalCheckFailed"
+MAX_LOGIN_LENGTH = 254
 
 
 @dataclass(frozen=True)
@@ -41,8 +44,8 @@ def email_key(email: str) -> str:
 
 
 def username_key(username: str) -> str:
-    # Usernames are unique without regard to case: "Ana" and "ana" are one person.
-    return f"username#{username.casefold()}"
+    # Unique without regard to case or Unicode form: "Ana", "ana" and "ａｎａ" are one.
+    return f"username#{unicodedata.normalize('NFKC', username).casefold()}"
 
 
 def register(email: str, username: str, password: str) -> UserRecord:
@@ -76,6 +79,10 @@ def register(email: str, username: str, password: str) -> UserRecord:
 
 def _conflict(exc: TransactWriteError) -> Exception:
     reasons = exc.cancellation_reasons or []
+    if any(r is not None and r.code == "TransactionConflict" for r in reasons):
+        return ConflictError(
+            "Another registration with this email or username is in progress; try again."
+        )
     taken = {
         field: ["An account with this " + field + " already exists."]
         for field, reason in zip(("user_id", "email", "username"), reasons, strict=False)
@@ -88,7 +95,9 @@ def _conflict(exc: TransactWriteError) -> Exception:
 
 def find_user(login: str) -> UserRecord | None:
     """The user whose email (when ``login`` has an @) or username is ``login``."""
-    key = email_key(login) if "@" in login else username_key(login)
+    if len(login) > MAX_LOGIN_LENGTH:
+        return None
+    key = email_key(_email_form(login)) if "@" in login else username_key(login)
     try:
         user_id = UserKeyRecord.get(key).user_id
         return UserRecord.get(user_id)
@@ -96,29 +105,39 @@ def find_user(login: str) -> UserRecord | None:
         return None
 
 
+def _email_form(login: str) -> str:
+    """An address as registration stored it (normalised), or lower-cased if it does not parse."""
+    try:
+        return normalize_email(login)
+    except ValueError:
+        return login.strip().lower()
+
+
 def log_in(login: str, password: str) -> TokenPair:
     """Tokens for the account named by ``login`` (username or email), if the password matches.
 
-    Failed attempts are counted per account name; past the limit the account
-    answers 429 until the window ends, whatever the password.
+    Attempts are counted per account (username and email share one count)
+    *before* the password is checked, with one atomic ADD, so parallel
+    guesses cannot slip past the limit; a successful login gives its attempt
+    back.
     """
     cfg = settings()
-    if not login:
+    if not login.strip():
         raise ValidationError.for_field("username", "Send your username or email.")
-    name = login.strip().lower()
-    limit_key = (email_key if "@" in name else username_key)(name)
-    failures = ratelimit.count("login-failure", limit_key, window_minutes=cfg.rate_window_minutes)
-    if failures >= cfg.login_failures_per_account:
+    name = login.strip()
+    user = find_user(name)
+    limit_key = user.user_id if user else name.casefold()
+    window = ratelimit.hit("login", limit_key, window_minutes=cfg.rate_window_minutes)
+    if window.count > cfg.login_failures_per_account:
         raise TooManyAttemptsError(
             "Too many failed logins for this account; try again later.",
-            retry_after_seconds=cfg.rate_window_minutes * 60,
+            retry_after_seconds=window.retry_after_seconds,
         )
-    user = find_user(name) if len(name) <= 254 else None
     if not verify_password(password, user.password_hash if user else None) or user is None:
-        ratelimit.hit("login-failure", limit_key, window_minutes=cfg.rate_window_minutes)
         raise AuthenticationError(
             "The username/email or password is wrong.", code="invalid_credentials"
         )
+    ratelimit.hit("login", limit_key, window_minutes=cfg.rate_window_minutes, amount=-1)
     log.info("user %s logged in", user.user_id)
     return issue_tokens(user)
 

@@ -12,7 +12,7 @@ from chalicelib.db import utcnow
 from chalicelib.directories.models import DirectoryRecord
 from chalicelib.errors import NotFoundError
 from chalicelib.http.pagination import Page, PageRequest, fetch_page, model_key
-from chalicelib.ids import new_id
+from chalicelib.ids import looks_like_id, new_id
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,8 @@ def create_directory(owner_id: str, name: str) -> DirectoryRecord:
 
 def get_directory(owner_id: str, directory_id: str) -> DirectoryRecord:
     """The owner's directory; 404 for a missing one or anyone else's."""
+    if not looks_like_id(directory_id):
+        raise NotFoundError("No such directory.")
     try:
         return DirectoryRecord.get(owner_id, directory_id, consistent_read=True)
     except DirectoryRecord.DoesNotExist:
@@ -50,6 +52,8 @@ def list_directories(owner_id: str, page: PageRequest) -> Page:
 
 def rename_directory(owner_id: str, directory_id: str, name: str) -> DirectoryRecord:
     """Set the directory's name."""
+    if not looks_like_id(directory_id):
+        raise NotFoundError("No such directory.")
     directory = DirectoryRecord(owner_id, directory_id)
     try:
         directory.update(
@@ -70,6 +74,8 @@ def delete_directory(owner_id: str, directory_id: str) -> None:
     being visible the moment the directory item is gone, however many there
     are and however long the purge takes.
     """
+    if not looks_like_id(directory_id):
+        raise NotFoundError("No such directory.")
     try:
         DirectoryRecord(owner_id, directory_id).delete(
             condition=DirectoryRecord.directory_id.exists()

@@ -107,6 +107,8 @@ def store_upload(job: ImportRecord, body: bytes, content_type: str) -> None:
 
 def get_job(owner_id: str, import_id: str) -> ImportRecord:
     """The owner's job; 404 for anyone else's."""
+    if not looks_like_id(import_id):
+        raise NotFoundError("No such import.")
     try:
         return ImportRecord.get(owner_id, import_id, consistent_read=True)
     except ImportRecord.DoesNotExist:
