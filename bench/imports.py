@@ -1,0 +1,211 @@
+"""Import pipeline: rows per second, peak memory and DynamoDB writes per 1,000 rows.
+
+Each measurement runs in a fresh process on moto, with a bare pass over the
+same file in the same process for comparison (``csv.reader`` for CSV,
+openpyxl read-only for XLSX). The contacts table's batch reads and writes
+are answered by a stub that only counts them: moto's own speed would
+otherwise be what is measured, and the requests made are what matters.
+Memory is how much the run grows the process's peak RSS (the process also
+holds moto and the generated rows), at two file sizes, to show it is flat.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "100000"))
+TARGET_CSV_ROWS_PER_S = 15_000
+TARGET_XLSX_RATIO = 0.7
+TARGET_WRITES_PER_1000 = 42
+TARGET_PEAK_MB = 150
+HEADER = ["email", "first_name", "last_name", "phone", "company", "city"]
+_WRITES = {"BatchWriteItem", "PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems"}
+
+
+def make_rows(count: int) -> list[list[Any]]:
+    rng = random.Random(7)
+    cities = ["Lisboa", "München", "São Paulo", "Zürich", "Kraków", "Paris"]
+    return [
+        [
+            f"person{n}@example.com",
+            f"First{n}",
+            f"Last{n}",
+            f"+1 202-555-{n % 10000:04d}",
+            f"Company {rng.randint(1, 500)}",
+            rng.choice(cities),
+        ]
+        for n in range(count)
+    ]
+
+
+def write_file(kind: str, count: int, path: Path) -> None:
+    rows = make_rows(count)
+    if kind == "csv":
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(HEADER)
+            writer.writerows(rows)
+        return
+    import openpyxl
+
+    workbook = openpyxl.Workbook(write_only=True)
+    sheet = workbook.create_sheet("Contacts")
+    sheet.append(HEADER)
+    for row in rows:
+        sheet.append(row)
+    workbook.save(path)
+
+
+def bare_pass(kind: str, path: Path) -> float:
+    """Seconds for the plainest full read of the file."""
+    started = time.perf_counter()
+    if kind == "csv":
+        with path.open(encoding="utf-8", newline="") as handle:
+            for _ in csv.reader(handle):
+                pass
+    else:
+        import openpyxl
+
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        for _ in workbook.worksheets[0].iter_rows(values_only=True):
+            pass
+        workbook.close()
+    return time.perf_counter() - started
+
+
+def _stub_contact_batches(counts: Counter[str]) -> None:
+    """Count every DynamoDB call; answer the contacts table's batches without storing."""
+    from botocore.client import BaseClient
+
+    original = BaseClient._make_api_call
+
+    def counting(self: Any, operation: str, kwargs: dict[str, Any]) -> Any:
+        if self.meta.service_model.service_name != "dynamodb":
+            return original(self, operation, kwargs)
+        counts[operation] += 1
+        if operation == "BatchWriteItem":
+            return {"UnprocessedItems": {}}
+        if operation == "BatchGetItem":
+            return {
+                "Responses": {table: [] for table in kwargs["RequestItems"]},
+                "UnprocessedKeys": {},
+            }
+        return original(self, operation, kwargs)
+
+    BaseClient._make_api_call = counting  # type: ignore[method-assign]
+
+
+def measure_one(kind: str, count: int) -> dict[str, Any]:
+    """One pipeline run over a generated file; returns its figures."""
+    import resource
+
+    from bench.environment import mocked_app
+
+    with tempfile.TemporaryDirectory() as folder, mocked_app():
+        path = Path(folder) / f"contacts.{kind}"
+        write_file(kind, count, path)
+        bare = bare_pass(kind, path)
+        from chalicelib.aws import client
+        from chalicelib.config import settings
+        from chalicelib.db import utcnow
+        from chalicelib.directories.models import DirectoryRecord
+        from chalicelib.imports.jobs import _new_job
+        from chalicelib.imports.pipeline import run_import
+
+        now = utcnow()
+        directory = "01BENCHDIRECTORY0000000000"
+        DirectoryRecord("owner", directory, name="bench", created_at=now, updated_at=now).save()
+        key = f"imports/{directory}/contacts.{kind}"
+        client("s3").upload_file(str(path), settings().files_bucket, key)
+        job = _new_job(
+            "owner",
+            "01BENCHIMPORT0000000000000",
+            directory,
+            path.name,
+            settings().files_bucket,
+            key,
+        )
+        counts: Counter[str] = Counter()
+        _stub_contact_batches(counts)
+        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        started = time.perf_counter()
+        run_import(job, lambda: 900_000)
+        elapsed = time.perf_counter() - started
+        rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        job.refresh()
+    writes = sum(n for op, n in counts.items() if op in _WRITES)
+    return {
+        "kind": kind,
+        "rows": count,
+        "status": job.status,
+        "created": int(job.created),
+        "seconds": elapsed,
+        "bare_seconds": bare,
+        "rss_growth_mb": max(0.0, rss_after - rss_before),
+        "peak_rss_mb": rss_after,
+        "writes_per_1000": writes * 1000 / count,
+        "requests": dict(counts),
+    }
+
+
+def _run_child(kind: str, count: int) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.imports", kind, str(count)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "LOG_LEVEL": "WARNING"},
+    ).stdout
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return result
+
+
+def run() -> None:
+    """Print the import figures for CSV and XLSX at two sizes."""
+    for kind in ("csv", "xlsx"):
+        small = _run_child(kind, ROWS // 2)
+        full = _run_child(kind, ROWS)
+        rate = full["rows"] / full["seconds"]
+        bare_rate = full["rows"] / full["bare_seconds"]
+        ratio = full["bare_seconds"] / full["seconds"]
+        if kind == "csv":
+            speed_ok = rate >= TARGET_CSV_ROWS_PER_S
+            target = f"target >= {TARGET_CSV_ROWS_PER_S:,} rows/s"
+        else:
+            speed_ok = ratio >= TARGET_XLSX_RATIO
+            target = f"target >= {TARGET_XLSX_RATIO}x the bare pass"
+        peak_ok = full["rss_growth_mb"] <= TARGET_PEAK_MB
+        writes_ok = full["writes_per_1000"] <= TARGET_WRITES_PER_1000
+        print(
+            f"import {kind}: {full['rows']:,} rows ({full['status']}, {full['created']:,} created) "
+            f"in {full['seconds']:.1f} s = {rate:,.0f} rows/s; bare pass {bare_rate:,.0f} rows/s; "
+            f"pipeline/bare speed {ratio:.2f}x ({target}: {'ok' if speed_ok else 'MISSED'})"
+        )
+        print(
+            f"  memory: the run grew peak RSS by {small['rss_growth_mb']:.0f} MB at "
+            f"{small['rows']:,} rows and {full['rss_growth_mb']:.0f} MB at {full['rows']:,} "
+            f"(target <= {TARGET_PEAK_MB} MB, flat: {'ok' if peak_ok else 'MISSED'}); whole "
+            f"process incl. moto and the generated rows: {full['peak_rss_mb']:.0f} MB"
+        )
+        print(
+            f"  DynamoDB writes per 1,000 rows: {full['writes_per_1000']:.1f} (floor 40, target "
+            f"<= {TARGET_WRITES_PER_1000}: {'ok' if writes_ok else 'MISSED'}); "
+            f"requests: {full['requests']}"
+        )
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3:
+        print(json.dumps(measure_one(sys.argv[1], int(sys.argv[2]))))
+    else:
+        run()
