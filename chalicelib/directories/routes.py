@@ -6,8 +6,6 @@ from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint, Response
 
-from chalicelib.accounts.models import UserRecord
-from chalicelib.directories import service
 from chalicelib.errors import ValidationError
 from chalicelib.http.bodies import parse_body
 from chalicelib.http.context import current_request
@@ -16,9 +14,13 @@ from chalicelib.http.routes import authenticated, created, no_content
 from chalicelib.lazy import lazy_module
 
 if TYPE_CHECKING:
+    from chalicelib.accounts.models import UserRecord
     from chalicelib.contacts import schemas
+    from chalicelib.directories import service
 else:
+    # Loaded by the first request that needs them, not at cold start.
     schemas = lazy_module("chalicelib.contacts.schemas")
+    service = lazy_module("chalicelib.directories.service")
 
 bp = Blueprint(__name__)
 

@@ -6,21 +6,21 @@ from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint
 
-from chalicelib.accounts.models import UserRecord
 from chalicelib.config import settings
 from chalicelib.errors import PayloadTooLargeError, ValidationError
 from chalicelib.http.bodies import parse_body
 from chalicelib.http.context import current_request
-from chalicelib.http.multipart import parse_form
 from chalicelib.http.pagination import page_body, page_request
 from chalicelib.http.routes import accepted, authenticated, created
-from chalicelib.imports import jobs
 from chalicelib.lazy import lazy_module
 
 if TYPE_CHECKING:
-    from chalicelib.imports import schemas
+    from chalicelib.accounts.models import UserRecord
+    from chalicelib.imports import jobs, schemas
 else:
+    # Loaded by the first request that needs them, not at cold start.
     schemas = lazy_module("chalicelib.imports.schemas")
+    jobs = lazy_module("chalicelib.imports.jobs")
 
 bp = Blueprint(__name__)
 
@@ -40,6 +40,8 @@ def upload_import(user: UserRecord) -> Any:
             "POST /api/contacts/imports {directory_id, filename} and PUT the file to the "
             "returned upload URL."
         )
+    from chalicelib.http.multipart import parse_form  # the email package: only for uploads
+
     form = parse_form(request.headers.get("content-type"), body)
     params: dict[str, str] = dict(request.query_params or {})
     directory_id = (
