@@ -6,11 +6,10 @@ from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint, Response
 
-from chalicelib.errors import ValidationError
 from chalicelib.http.bodies import parse_body
 from chalicelib.http.context import current_request
 from chalicelib.http.pagination import page_body, page_request
-from chalicelib.http.routes import authenticated, created, no_content
+from chalicelib.http.routes import authenticated, created, directory_filter, no_content
 from chalicelib.lazy import lazy_module
 
 if TYPE_CHECKING:
@@ -38,9 +37,7 @@ def create_contact(user: UserRecord) -> Any:
 def list_contacts(user: UserRecord) -> Any:
     request = current_request()
     params: dict[str, str] = dict(request.query_params or {})
-    directory_id = params.get("directory") or params.get("directory_id")
-    if not directory_id:
-        raise ValidationError.for_field("directory", "Say which directory: ?directory=<id>.")
+    directory_id = directory_filter(params)
     page, count = service.list_contacts(user.user_id, directory_id, page_request(params))
     return page_body(page, [service.contact_out(c) for c in page.items], request, count=count)
 

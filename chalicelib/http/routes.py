@@ -15,7 +15,7 @@ from chalice.app import Response
 
 from chalicelib import logs
 from chalicelib.accounts.models import UserRecord
-from chalicelib.errors import AppError, AuthenticationError
+from chalicelib.errors import AppError, AuthenticationError, ValidationError
 from chalicelib.http.context import current_request
 from chalicelib.http.problems import from_app_error
 
@@ -72,3 +72,11 @@ def accepted(body: Any) -> Response:
 
 def no_content() -> Response:
     return Response(body="", status_code=204)
+
+
+def directory_filter(params: dict[str, str]) -> str:
+    """The ``?directory=`` (or ``?directory_id=``) a listing is filtered by; 400 without one."""
+    directory_id = params.get("directory") or params.get("directory_id")
+    if not directory_id:
+        raise ValidationError.for_field("directory", "Say which directory: ?directory=<id>.")
+    return directory_id

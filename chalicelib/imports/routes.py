@@ -11,7 +11,7 @@ from chalicelib.errors import PayloadTooLargeError, ValidationError
 from chalicelib.http.bodies import parse_body
 from chalicelib.http.context import current_request
 from chalicelib.http.pagination import page_body, page_request
-from chalicelib.http.routes import accepted, authenticated, created
+from chalicelib.http.routes import accepted, authenticated, created, directory_filter
 from chalicelib.lazy import lazy_module
 
 if TYPE_CHECKING:
@@ -77,9 +77,7 @@ def request_upload(user: UserRecord) -> Any:
 def list_imports(user: UserRecord) -> Any:
     request = current_request()
     params: dict[str, str] = dict(request.query_params or {})
-    directory_id = params.get("directory") or params.get("directory_id")
-    if not directory_id:
-        raise ValidationError.for_field("directory", "Say which directory: ?directory=<id>.")
+    directory_id = directory_filter(params)
     page = jobs.list_jobs(user.user_id, directory_id, page_request(params))
     return page_body(page, [jobs.job_out(job) for job in page.items], request)
 
