@@ -13,9 +13,11 @@ from typing import Any
 from chalicelib.aws import client
 from chalicelib.config import QUEUES, settings
 
-# Lambda's defaults are shorter; locally a failed message comes back after
-# this many seconds, and moves to its dead-letter queue after MAX_RECEIVES.
+# Locally a failed message comes back after this many seconds, and moves to
+# its dead-letter queue after MAX_RECEIVES. The pump gives each handler run
+# a little less than its queue's visibility timeout, as a Lambda timeout.
 VISIBILITY_TIMEOUT_SECONDS = 30
+VISIBILITY_BY_QUEUE = {"imports": 180}
 MAX_RECEIVES = 5
 
 
@@ -51,7 +53,7 @@ def create_queues() -> dict[str, str]:
             "Attributes"
         ]["QueueArn"]
         attributes = {
-            "VisibilityTimeout": str(VISIBILITY_TIMEOUT_SECONDS),
+            "VisibilityTimeout": str(VISIBILITY_BY_QUEUE.get(logical, VISIBILITY_TIMEOUT_SECONDS)),
             "RedrivePolicy": json.dumps(
                 {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(MAX_RECEIVES)}
             ),

@@ -83,7 +83,14 @@ def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> di
     }
 
 
-def pump_once(sqs: Any, source: Source, queue_url: str, queue_arn: str, wait: int = 2) -> int:
+def pump_once(
+    sqs: Any,
+    source: Source,
+    queue_url: str,
+    queue_arn: str,
+    wait: int = 2,
+    timeout_seconds: float = 25,
+) -> int:
     """Receive one batch, invoke the handler, delete what succeeded; returns messages seen."""
     received = sqs.receive_message(
         QueueUrl=queue_url,
@@ -95,7 +102,8 @@ def pump_once(sqs: Any, source: Source, queue_url: str, queue_arn: str, wait: in
     if not received:
         return 0
     event = sqs_event(received, queue_arn, sqs.meta.region_name)
-    context = FakeLambdaContext(source.name, str(uuid.uuid4()), time.monotonic() + 900)
+    deadline = time.monotonic() + timeout_seconds
+    context = FakeLambdaContext(source.name, str(uuid.uuid4()), deadline)
     try:
         result = source.handler(event, context)
     except Exception:
@@ -121,12 +129,14 @@ def pump_once(sqs: Any, source: Source, queue_url: str, queue_arn: str, wait: in
 
 def run_forever(sqs: Any, source: Source, stop: threading.Event) -> None:
     queue_url = sqs.get_queue_url(QueueName=source.queue_name)["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
-        "Attributes"
-    ]["QueueArn"]
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=queue_url, AttributeNames=["QueueArn", "VisibilityTimeout"]
+    )["Attributes"]
+    # A run must end before its message becomes visible again.
+    timeout = max(5.0, float(attributes["VisibilityTimeout"]) - 5)
     while not stop.is_set():
         try:
-            pump_once(sqs, source, queue_url, queue_arn)
+            pump_once(sqs, source, queue_url, attributes["QueueArn"], timeout_seconds=timeout)
         except Exception:
             # The embedded AWS may be shutting down; do not spin.
             log.exception("pump for %s could not poll", source.queue_name)

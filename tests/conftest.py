@@ -160,7 +160,7 @@ def run_queue(logical: str, *, max_batches: int = 100) -> int:
     ]
     seen = 0
     for _ in range(max_batches):
-        count = pump_once(sqs, source, url, arn, wait=0)
+        count = pump_once(sqs, source, url, arn, wait=0, timeout_seconds=900)
         if not count:
             break
         seen += count

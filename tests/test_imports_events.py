@@ -236,3 +236,16 @@ def test_dead_letters_fail_the_job(
     (job,) = page["results"]
     assert job["status"] == "failed"
     assert "repeated errors" in job["failure_reason"]
+
+
+def test_a_redelivered_message_cannot_run_a_job_twice_at_once(ana: User, directory: str) -> None:
+    from chalicelib.imports import pipeline
+    from chalicelib.imports.jobs import get_job
+
+    drop_file(directory, "list.csv", b"email\nlease@example.com\n")
+    (job,) = finish_imports(ana, directory)
+    record = get_job(ana.id, job["id"])
+    record.update(actions=[type(record).status.set("processing")])
+    pipeline._take_lease(record, 60_000)  # a run is going on
+    with pytest.raises(pipeline.JobBusyError):
+        pipeline.run_import(record, lambda: 60_000)

@@ -65,5 +65,7 @@ class ImportRecord(Model):
     # Each run uploads its part of the report; the last run joins them.
     report_parts = NumberAttribute(default=0)
 
+    # Until when a run owns the job (see pipeline.run_import).
+    lease_until = UTCDateTimeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()

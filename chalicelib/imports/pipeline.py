@@ -19,7 +19,10 @@ import io
 import logging
 import tempfile
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import IO, Any, BinaryIO
+
+from pynamodb.exceptions import UpdateError
 
 from chalicelib import queues
 from chalicelib.aws import client
@@ -45,12 +48,54 @@ CONTINUE_IMPORT = "continue_import"
 REPORT_HEADER = ["row", "outcome", "field", "message"]
 
 
+class JobBusyError(RuntimeError):
+    """Another run holds the job's lease; the message is retried after it ends."""
+
+
 def run_import(job: ImportRecord, remaining_ms: Callable[[], int]) -> None:
-    """Advance ``job`` as far as this run's time allows."""
+    """Advance ``job`` as far as this run's time allows.
+
+    A run holds a lease on the job for as long as it may live, so a message
+    redelivered while the run goes on (a visibility timeout shorter than the
+    run) cannot start a second run of the same rows; it raises
+    :class:`JobBusyError` and SQS retries it after the lease is over.
+    """
     if job.status in models.FINISHED:
         log.info("import %s already %s; nothing to do", job.import_id, job.status)
         return
-    _set(job, status=models.PROCESSING)
+    _take_lease(job, remaining_ms())
+    try:
+        more = _run(job, remaining_ms)
+    finally:
+        job.update(actions=[ImportRecord.lease_until.remove()])
+    if more:
+        # Queued after the lease is gone, so the next run can take it at once.
+        queues.send(
+            "imports",
+            {"kind": CONTINUE_IMPORT, "owner_id": job.owner_id, "import_id": job.import_id},
+        )
+        log.info("import %s continues in a new run after %d rows", job.import_id, job.rows_done)
+
+
+def _take_lease(job: ImportRecord, milliseconds: int) -> None:
+    now = utcnow()
+    try:
+        job.update(
+            actions=[
+                ImportRecord.lease_until.set(now + timedelta(milliseconds=milliseconds)),
+                ImportRecord.status.set(models.PROCESSING),
+                ImportRecord.updated_at.set(now),
+            ],
+            condition=ImportRecord.lease_until.does_not_exist() | (ImportRecord.lease_until < now),
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            raise JobBusyError(f"import {job.import_id} is being run by another worker") from exc
+        raise
+
+
+def _run(job: ImportRecord, remaining_ms: Callable[[], int]) -> bool:
+    """One run's share of the work; whether rows remain for another run."""
     with tempfile.TemporaryFile() as file:
         client("s3").download_fileobj(job.source_bucket, job.source_key, file)
         file.seek(0)
@@ -58,11 +103,11 @@ def run_import(job: ImportRecord, remaining_ms: Callable[[], int]) -> None:
             header_number, header, rows = _open(file, job)
         except UnreadableFileError as exc:
             _fail(job, str(exc))
-            return
+            return False
         columns = map_columns(header)
         if not columns.has_address:
             _fail(job, "No email or phone column: the header row is " + ", ".join(header) + ".")
-            return
+            return False
         try:
             finished = _import_rows(job, header_number, columns, rows, remaining_ms)
         except DirectoryGoneError:
@@ -76,15 +121,10 @@ def run_import(job: ImportRecord, remaining_ms: Callable[[], int]) -> None:
                 },
             )
             _fail(job, "The directory was deleted while the file was being imported.")
-            return
+            return False
     if finished:
         _finish(job)
-    else:
-        queues.send(
-            "imports",
-            {"kind": CONTINUE_IMPORT, "owner_id": job.owner_id, "import_id": job.import_id},
-        )
-        log.info("import %s continues in a new run after %d rows", job.import_id, job.rows_done)
+    return not finished
 
 
 def _open(file: BinaryIO, job: ImportRecord) -> tuple[int, list[str], Iterator[list[str]]]:
