@@ -207,3 +207,21 @@ def test_other_users_imports_are_404(ana: User, bruno: User, directory: str) -> 
         headers={"Content-Type": content_type},
     )
     assert status == 404
+
+
+def test_unknown_field_charset_is_read_as_utf8(ana: User, directory: str) -> None:
+    boundary = "cs"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="directory_id"\r\n'
+        f"Content-Type: text/plain; charset=bogus-charset\r\n\r\n{directory}\r\n"
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n'
+        f"Content-Type: text/csv\r\n\r\nemail\r\ncs@example.com\r\n--{boundary}--\r\n"
+    ).encode()
+    status, job, _ = ana.http.request(
+        "POST",
+        "/api/contacts/contacts/import",
+        raw=body,
+        token=ana.token,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert status == 202, job

@@ -60,6 +60,13 @@ def parse_form(content_type: str | None, body: bytes) -> Form:
                 filename=filename, content_type=part.get_content_type(), data=data
             )
         else:
-            charset = part.get_content_charset() or "utf-8"
-            form.fields[name] = data.decode(charset, "replace")
+            form.fields[name] = _text(data, part.get_content_charset())
     return form
+
+
+def _text(data: bytes, charset: str | None) -> str:
+    """A form field's text in its declared charset; UTF-8 when it names none we know."""
+    try:
+        return data.decode(charset or "utf-8", "replace")
+    except LookupError:
+        return data.decode("utf-8", "replace")

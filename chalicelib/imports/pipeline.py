@@ -110,6 +110,9 @@ def _run(job: ImportRecord, remaining_ms: Callable[[], int]) -> bool:
             return False
         try:
             finished = _import_rows(job, header_number, columns, rows, remaining_ms)
+        except UnreadableFileError as exc:
+            _fail(job, f"{exc} Rows before it were imported (see the counts).")
+            return False
         except DirectoryGoneError:
             # Rows written after the purge began would be orphans: purge again.
             queues.send(

@@ -20,7 +20,7 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 DELIMITERS = (",", ";", "\t", "|")
 _SAMPLE_BYTES = 64 * 1024
@@ -98,16 +98,30 @@ def detect_delimiter(sample: str) -> str:
 def open_text(stream: BinaryIO) -> tuple[TextFormat, io.TextIOWrapper]:
     """The detected format and a text stream over the file (universal newlines off)."""
     encoding = detect_encoding(stream)
-    # cp1252 leaves five bytes undefined; 'replace' keeps a row readable
-    # instead of failing the whole file on one stray byte.
-    errors = "replace" if encoding == "cp1252" else "strict"
-    text = io.TextIOWrapper(stream, encoding=encoding, errors=errors, newline="")
+    # Only a file checked whole (plain UTF-8) is decoded strictly. A stray
+    # byte in a file with a BOM, a truncated UTF-16 file or one of cp1252's
+    # five undefined bytes becomes U+FFFD in its cell instead of failing
+    # the file. Universal newlines: CR-only (old Mac) files read too, and
+    # quoted line breaks arrive as "\n", as they are stored anyway.
+    errors = "strict" if encoding == "utf-8" else "replace"
+    text = io.TextIOWrapper(stream, encoding=encoding, errors=errors, newline=None)
     sample = text.read(_SAMPLE_BYTES)
     text.seek(0)
     return TextFormat(encoding=encoding, delimiter=detect_delimiter(sample)), text
 
 
 def read_rows(stream: BinaryIO) -> tuple[TextFormat, Iterator[list[str]]]:
-    """Every row of the file as a list of cell strings (line breaks inside quotes kept)."""
+    """Every row of the file as a list of cell strings (line breaks inside quotes kept).
+
+    A line the csv module cannot read (a NUL byte, say) raises
+    :class:`UnreadableFileError` naming the line, for the job to report.
+    """
     fmt, text = open_text(stream)
-    return fmt, csv.reader(text, delimiter=fmt.delimiter)
+    return fmt, _rows(csv.reader(text, delimiter=fmt.delimiter))
+
+
+def _rows(reader: Any) -> Iterator[list[str]]:
+    try:
+        yield from reader
+    except csv.Error as exc:
+        raise UnreadableFileError(f"Line {reader.line_num} cannot be read: {exc}.") from None
