@@ -7,14 +7,31 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
 import time
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base32
 
 
+_lock = threading.Lock()
+_last = 0
+
+
 def new_id() -> str:
-    """A 26-character, time-ordered, URL-safe id."""
-    return _encode((time.time_ns() // 1_000_000) << 80 | secrets.randbits(80))
+    """A 26-character, time-ordered, URL-safe id.
+
+    Monotonic within a process, as the ULID spec allows: ids made in the
+    same millisecond count up from a random start, so contacts imported
+    from one file list in the file's order.
+    """
+    global _last
+    millis = time.time_ns() // 1_000_000
+    with _lock:
+        value = millis << 80 | secrets.randbits(80)
+        if value <= _last:
+            value = _last + 1
+        _last = value
+    return _encode(value)
 
 
 def id_for(millis: int, seed: bytes) -> str:

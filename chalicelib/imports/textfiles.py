@@ -78,11 +78,14 @@ def detect_delimiter(sample: str) -> str:
     """The delimiter that splits the sample's first lines most consistently."""
     best, best_score = ",", -1.0
     for delimiter in DELIMITERS:
-        rows = [
-            row
-            for row in csv.reader(io.StringIO(sample), delimiter=delimiter)
-            if any(cell.strip() for cell in row)
-        ][:50]
+        try:
+            rows = [
+                row
+                for row in csv.reader(io.StringIO(sample, newline=None), delimiter=delimiter)
+                if any(cell.strip() for cell in row)
+            ][:50]
+        except csv.Error:
+            continue  # this delimiter cannot even read the sample
         if len(rows) > 1:
             rows = rows[:-1]  # the sample may end mid-row
         if not rows or len(rows[0]) < 2:
