@@ -278,3 +278,43 @@ def test_odd_line_endings_and_stray_bytes_still_import(
     assert job["created"] >= 1 and job["failed"] <= 1
     names = [c["first_name"] for c in contacts_of(ana, directory)]
     assert names[0] == first_name
+
+
+def broken_workbook(cell_xml: str) -> bytes:
+    """A valid workbook whose second row holds a cell openpyxl cannot parse."""
+    import openpyxl
+
+    buffer = io.BytesIO()
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["email", "first_name"])
+    workbook.active.append(["ok@example.com", "Ok"])
+    workbook.save(buffer)
+    source = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(
+                    b"</sheetData>", f'<row r="3">{cell_xml}</row></sheetData>'.encode()
+                )
+            target.writestr(item, data)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        '<c r="A3" t="n"><v>abc</v></c>',  # not a number
+        '<c r="A3" t="s"><v>999</v></c>',  # no such shared string
+        '<c r="A3" t="d"><v>2024-02-31</v></c>',  # no such day
+    ],
+)
+def test_damaged_workbook_cells_fail_the_job_with_a_reason(
+    ana: User, directory: str, cell: str
+) -> None:
+    drop_file(directory, "damaged.xlsx", broken_workbook(cell))
+    (job,) = finish_imports(ana, directory)
+    assert job["status"] == "failed", job
+    assert "damaged after row 2" in job["failure_reason"]
+    assert job["created"] == 1  # the row before it was imported, and the counts say so

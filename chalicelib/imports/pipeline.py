@@ -183,14 +183,18 @@ def _import_rows(
         while True:
             chunk: list[ParsedRow] = []
             consumed = 0
-            for cells in rows:
-                number += 1
-                consumed += 1
-                if not is_blank(cells):
-                    chunk.append(parse_row(number, cells, columns))
-                if consumed >= CHUNK_ROWS:
-                    break
-            if not consumed:
+            unreadable: UnreadableFileError | None = None
+            try:
+                for cells in rows:
+                    number += 1
+                    consumed += 1
+                    if not is_blank(cells):
+                        chunk.append(parse_row(number, cells, columns))
+                    if consumed >= CHUNK_ROWS:
+                        break
+            except UnreadableFileError as exc:
+                unreadable = exc  # write the rows read so far, then stop
+            if not consumed and unreadable is None:
                 _upload_report_part(job, text, report)
                 return True
             outcome = writer.write(chunk)
@@ -199,6 +203,9 @@ def _import_rows(
                     outcome.notes.append((row.number, "warning", field_name, message))
             report_writer.writerows(sorted(outcome.notes))
             _save_progress(job, len(chunk), consumed, outcome)
+            if unreadable is not None:
+                _upload_report_part(job, text, report)
+                raise unreadable
             if remaining_ms() < STOP_WHEN_MS_LEFT:
                 _upload_report_part(job, text, report)
                 return False

@@ -130,7 +130,7 @@ def _text_rows(worksheet: Any, merges: list[tuple[int, int, int, int]]) -> Itera
     for merge in merges:
         starting.setdefault(merge[0], []).append(merge)
     pending: dict[int, list[tuple[int, str]]] = {}  # row -> (column, value) to fill
-    for row_index, row in enumerate(worksheet.iter_rows(), start=1):
+    for row_index, row in enumerate(_checked(worksheet.iter_rows()), start=1):
         values = [cell_text(cell) for cell in row]
         for _, min_col, max_row, max_col in starting.pop(row_index, ()):
             top_left = values[min_col - 1] if min_col <= len(values) else ""
@@ -143,6 +143,22 @@ def _text_rows(worksheet: Any, merges: list[tuple[int, int, int, int]]) -> Itera
             if not values[column - 1]:
                 values[column - 1] = value
         yield values
+
+
+def _checked(rows: Iterator[Any]) -> Iterator[Any]:
+    """The sheet's rows; a cell openpyxl cannot parse fails the file, naming the row."""
+    number = 0
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except Exception as exc:  # openpyxl raises ValueError, IndexError… on broken cells
+            raise UnreadableFileError(
+                f"The workbook is damaged after row {number}: {type(exc).__name__}: {exc}."
+            ) from exc
+        number += 1
+        yield row
 
 
 def cell_text(cell: Any) -> str:
