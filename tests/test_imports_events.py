@@ -318,3 +318,79 @@ def test_damaged_workbook_cells_fail_the_job_with_a_reason(
     assert job["status"] == "failed", job
     assert "damaged after row 2" in job["failure_reason"]
     assert job["created"] == 1  # the row before it was imported, and the counts say so
+
+
+def test_a_huge_merged_range_costs_nothing(ana: User, directory: str) -> None:
+    import openpyxl
+
+    buffer = io.BytesIO()
+    workbook = openpyxl.Workbook()
+    for row in (["email", "company"], ["a@example.com", "Acme"], ["b@example.com", None]):
+        workbook.active.append(row)
+    workbook.save(buffer)
+    source = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                merge = b'<mergeCells count="1"><mergeCell ref="B2:XFD1048576"/></mergeCells>'
+                data = data.replace(b"</sheetData>", b"</sheetData>" + merge)
+            target.writestr(item, data)
+    drop_file(directory, "merged.xlsx", out.getvalue())
+    (job,) = finish_imports(ana, directory)
+    assert (job["status"], job["created"]) == ("completed", 2), job
+    assert {c["extra"]["company"] for c in contacts_of(ana, directory)} == {"Acme"}
+
+
+@pytest.mark.parametrize(
+    ("data", "row"),
+    [
+        (b"Notes:\nExported from LinkedIn\n\nFirst Name,Email Address\nLi,li@example.com\n", 5),
+        (b"sep=;\nemail;first_name\nli@example.com;Li\n", 3),
+    ],
+)
+def test_title_lines_and_excel_sep_line_before_the_header(
+    ana: User, directory: str, data: bytes, row: int
+) -> None:
+    drop_file(
+        directory,
+        "titled.csv",
+        data + b"not-an-email" + (b";" if b"sep" in data else b",") + b"X\n",
+    )
+    (job,) = finish_imports(ana, directory)
+    assert (job["status"], job["created"]) == ("completed_with_errors", 1), job
+    assert job["errors"][0]["row"] == row + 1  # row numbers are the file's
+
+
+def test_first_filled_phone_column_wins_and_stray_cells_are_kept(ana: User, directory: str) -> None:
+    data = (
+        b"First Name,E-mail Address,Business Phone,Mobile Phone,,Notes\n"
+        b"Bo,bo@example.com,,+1 415 555 0134,unnamed,n1,past,the end\n"
+    )
+    drop_file(directory, "outlook.csv", data)
+    (job,) = finish_imports(ana, directory)
+    assert job["status"] == "completed", job
+    (contact,) = contacts_of(ana, directory)
+    assert contact["phone"] == "+14155550134"
+    assert contact["extra"]["column 5"] == "unnamed"
+    assert (contact["extra"]["column 7"], contact["extra"]["column 8"]) == ("past", "the end")
+
+
+def test_more_than_100_extra_columns_keeps_the_contact_and_warns(ana: User, directory: str) -> None:
+    header = "email," + ",".join(f"q{n}" for n in range(150))
+    row = "wide@example.com," + ",".join("x" for _ in range(150))
+    drop_file(directory, "wide.csv", f"{header}\n{row}\n".encode())
+    (job,) = finish_imports(ana, directory)
+    assert (job["status"], job["created"]) == ("completed", 1), job
+    (contact,) = contacts_of(ana, directory)
+    assert len(contact["extra"]) == 100
+
+
+def test_one_bad_byte_does_not_turn_a_utf8_file_into_mojibake(ana: User, directory: str) -> None:
+    data = "email,first_name\njose@example.com,José\n".encode() + b"bad@example.com,B\xffd\n"
+    drop_file(directory, "almost-utf8.csv", data)
+    (job,) = finish_imports(ana, directory)
+    assert job["status"] == "completed", job
+    names = {c["email"]: c["first_name"] for c in contacts_of(ana, directory)}
+    assert names == {"jose@example.com": "José", "bad@example.com": "B\ufffdd"}

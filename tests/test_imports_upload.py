@@ -225,3 +225,17 @@ def test_unknown_field_charset_is_read_as_utf8(ana: User, directory: str) -> Non
         headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
     )
     assert status == 202, job
+
+
+def test_two_file_parts_are_refused(ana: User, directory: str) -> None:
+    one, content_type = multipart({"directory_id": directory}, ("one.csv", b"email\na@b.co\n"))
+    two, _ = multipart({}, ("two.csv", b"email\nc@d.co\n"))
+    body = one.replace(b"--b0undary--\r\n", b"") + two
+    status, problem, _ = ana.http.request(
+        "POST",
+        "/api/contacts/contacts/import",
+        raw=body,
+        token=ana.token,
+        headers={"Content-Type": content_type},
+    )
+    assert status == 400, problem

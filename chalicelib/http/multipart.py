@@ -56,6 +56,8 @@ def parse_form(content_type: str | None, body: bytes) -> Form:
         data = payload if isinstance(payload, bytes) else b""
         filename = part.get_filename()
         if filename is not None:
+            if name in form.files:
+                raise MalformedRequestError(f"Send one file in '{name}', not several.")
             form.files[name] = UploadedFile(
                 filename=filename, content_type=part.get_content_type(), data=data
             )

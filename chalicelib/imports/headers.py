@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 _ALIASES: dict[str, tuple[str, ...]] = {
     "email": (
+        "adresse de messagerie",
+        "direccion de correo electronico",
         "email",
         "e-mail",
         "mail",
@@ -75,6 +77,8 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "ultimo nome",
     ),
     "phone": (
+        "telephone mobile",
+        "mobil",
         "phone",
         "phone number",
         "telephone",
@@ -137,16 +141,31 @@ def fold(header: str) -> str:
 _FIELD_BY_FOLDED = {fold(alias): name for name, aliases in _ALIASES.items() for alias in aliases}
 
 
+MAX_LABEL = 100
+
+
 @dataclass
 class ColumnMap:
-    """Which column holds which field; the rest go to ``extra`` by header."""
+    """Which column holds which field; the rest go to ``extra`` by header.
+
+    ``core`` is the first column naming a field; ``fallbacks`` are later ones
+    naming the same field, used when the first is empty in a row (Outlook's
+    Business, Home and Mobile Phone). Fallback columns stay in ``extra`` too.
+    """
 
     core: dict[str, int] = field(default_factory=dict)
+    fallbacks: dict[str, list[int]] = field(default_factory=dict)
     extra: dict[int, str] = field(default_factory=dict)
+    width: int = 0
 
     @property
     def has_address(self) -> bool:
         return "email" in self.core or "phone" in self.core
+
+
+def column_label(index: int) -> str:
+    """The name of an unnamed column: ``column 5``."""
+    return f"column {index + 1}"
 
 
 def field_for(header: str) -> str | None:
@@ -156,16 +175,18 @@ def field_for(header: str) -> str | None:
 
 def map_columns(headers: list[str]) -> ColumnMap:
     """The first column naming a core field holds it; others keep their header in ``extra``."""
-    columns = ColumnMap()
+    columns = ColumnMap(width=len(headers))
     used_names: set[str] = set()
     for index, header in enumerate(headers):
         name = field_for(header)
         if name and name not in columns.core:
             columns.core[name] = index
             continue
-        label = " ".join(header.replace("\ufeff", "").split())
-        if not label:
-            continue
+        if name:
+            columns.fallbacks.setdefault(name, []).append(index)
+        # A column with no header keeps its cells, under its position.
+        label = " ".join(header.replace("\ufeff", "").split())[:MAX_LABEL]
+        label = label or column_label(index)
         while label in used_names:
             label += " (2)"
         used_names.add(label)

@@ -151,17 +151,30 @@ def _open(file: BinaryIO, job: ImportRecord) -> tuple[int, list[str], Iterator[l
     return _header(rows)
 
 
+HEADER_SEARCH_ROWS = 20
+
+
 def _header(rows: Iterator[list[str]]) -> tuple[int, list[str], Iterator[list[str]]]:
+    """The header (the first row naming an email or phone column, within the
+    first rows: exports put titles and notes above it), its number, the rest."""
+    first: list[str] | None = None
+    seen = 0
     for number, row in enumerate(rows, start=1):
         if is_blank(row):
             continue
-        if not looks_like_header(row):
-            cells = ", ".join(c for c in row if c.strip())[:200]
-            raise UnreadableFileError(
-                f"Row {number} should be the header with an email or phone column; it is: {cells}."
-            )
-        return number, row, rows
-    raise UnreadableFileError("The file has no rows.")
+        if looks_like_header(row):
+            return number, row, rows
+        first = first or row
+        seen += 1
+        if seen >= HEADER_SEARCH_ROWS:
+            break
+    if first is None:
+        raise UnreadableFileError("The file has no rows.")
+    cells = ", ".join(c for c in first if c.strip())[:200]
+    raise UnreadableFileError(
+        f"No header row with an email or phone column in the first {HEADER_SEARCH_ROWS} rows; "
+        f"the first row is: {cells}."
+    )
 
 
 def _import_rows(

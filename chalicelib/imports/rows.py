@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from chalicelib.contacts.normalize import MAX_EXTRA_KEYS
 from chalicelib.contacts.service import normalise
 from chalicelib.errors import ValidationError
-from chalicelib.imports.headers import ColumnMap
+from chalicelib.imports.headers import ColumnMap, column_label
 
 
 @dataclass
@@ -35,20 +36,37 @@ def parse_row(number: int, cells: list[str], columns: ColumnMap) -> ParsedRow:
     raw: dict[str, Any] = {}
     for name, index in columns.core.items():
         raw[name] = _cell(cells, index)
+        for other in columns.fallbacks.get(name, ()):
+            raw[name] = raw[name] or _cell(cells, other)
     full_name = raw.pop("full_name", "")
     if full_name and not raw.get("first_name") and not raw.get("last_name"):
         first, _, last = full_name.partition(" ")
         raw["first_name"], raw["last_name"] = first, last
     extra = {label: _cell(cells, index) for index, label in columns.extra.items()}
-    raw["extra"] = {k: v for k, v in extra.items() if v != ""}
+    # Cells beyond the header's last column are kept too, by position.
+    for index in range(columns.width, len(cells)):
+        extra[column_label(index)] = _cell(cells, index)
+    extra = {k: v for k, v in extra.items() if v != ""}
     row = ParsedRow(number=number)
+    if len(extra) > MAX_EXTRA_KEYS:
+        # Keep the contact (its email, phone, names); say what was left out.
+        dropped = list(extra)[MAX_EXTRA_KEYS:]
+        extra = {k: extra[k] for k in list(extra)[:MAX_EXTRA_KEYS]}
+        row.warnings.append(
+            (
+                "extra",
+                f"Only {MAX_EXTRA_KEYS} extra fields are kept; left out: "
+                + ", ".join(dropped)[:500],
+            )
+        )
+    raw["extra"] = extra
     try:
         changes = normalise(raw)
     except ValidationError as exc:
         row.errors = [(f, m) for f, messages in exc.errors.items() for m in messages]
         return row
     row.values = changes.values
-    row.warnings = [(w.field, w.message) for w in changes.warnings]
+    row.warnings += [(w.field, w.message) for w in changes.warnings]
     if not any(row.values.get(k) for k in ("first_name", "last_name", "email", "phone")):
         row.errors = [("email", "The row has no name, email or phone.")]
     return row

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 DELIMITERS = (",", ";", "\t", "|")
+UTF8_LENIENT = "utf-8-lenient"  # UTF-8 with its few bad bytes replaced
 _SAMPLE_BYTES = 64 * 1024
 _SCAN_CHUNK = 1024 * 1024
 # csv's default limit (128 KB) is below what a long note field can hold.
@@ -54,24 +55,43 @@ def detect_encoding(stream: BinaryIO) -> str:
             return "utf-16-le"
         if even.count(0) > len(even) * 0.4 and odd.count(0) < len(odd) * 0.1:
             return "utf-16-be"
-    if b"\x00" in head:
+    # A stray NUL or NUL padding is not binary; a file full of them is.
+    if head.count(0) > max(4, len(head) // 100) or _looks_binary(head):
         raise UnreadableFileError(
             "This is not a text file (it contains binary data). Upload a CSV or XLSX file."
         )
-    return "utf-8" if _is_utf8(stream) else "cp1252"
+    return _utf8_or_cp1252(stream)
 
 
-def _is_utf8(stream: BinaryIO) -> bool:
-    decoder = codecs.getincrementaldecoder("utf-8")()
+def _looks_binary(head: bytes) -> bool:
+    control = sum(1 for b in head if b < 32 and b not in (9, 10, 13, 0))
+    return control > len(head) // 20
+
+
+def _utf8_or_cp1252(stream: BinaryIO) -> str:
+    """``utf-8`` if the whole file is UTF-8, ``utf-8-lenient`` if it mostly is, else cp1252.
+
+    One bad byte in a UTF-8 file must not turn every ``é`` into ``Ã©``: when
+    the file's valid multi-byte characters outnumber its bad bytes, it is
+    UTF-8 with a few bytes replaced; cp1252 text almost never contains valid
+    UTF-8 sequences.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    bad = good = 0
     try:
         while chunk := stream.read(_SCAN_CHUNK):
-            decoder.decode(chunk)
-        decoder.decode(b"", final=True)
-        return True
-    except UnicodeDecodeError:
-        return False
+            text = decoder.decode(chunk)
+            if not chunk.isascii():
+                replaced = text.count("\ufffd")
+                bad += replaced
+                good += sum(1 for c in text if ord(c) > 127) - replaced
+        text = decoder.decode(b"", final=True)
+        bad += text.count("\ufffd")
     finally:
         stream.seek(0)
+    if bad == 0:
+        return "utf-8"
+    return UTF8_LENIENT if good >= bad and good > 0 else "cp1252"
 
 
 def detect_delimiter(sample: str) -> str:
@@ -88,10 +108,14 @@ def detect_delimiter(sample: str) -> str:
             continue  # this delimiter cannot even read the sample
         if len(rows) > 1:
             rows = rows[:-1]  # the sample may end mid-row
-        if not rows or len(rows[0]) < 2:
+        if not rows:
             continue
-        width = len(rows[0])
-        consistent = sum(1 for row in rows if len(row) == width) / len(rows)
+        # The most common width: title lines above the header are narrower.
+        widths = [len(row) for row in rows]
+        width = max(set(widths), key=widths.count)
+        if width < 2:
+            continue
+        consistent = widths.count(width) / len(rows)
         score = consistent * 1000 + min(width, 100)
         if score > best_score:
             best, best_score = delimiter, score
@@ -107,7 +131,8 @@ def open_text(stream: BinaryIO) -> tuple[TextFormat, io.TextIOWrapper]:
     # the file. Universal newlines: CR-only (old Mac) files read too, and
     # quoted line breaks arrive as "\n", as they are stored anyway.
     errors = "strict" if encoding == "utf-8" else "replace"
-    text = io.TextIOWrapper(stream, encoding=encoding, errors=errors, newline=None)
+    codec = "utf-8" if encoding == UTF8_LENIENT else encoding
+    text = io.TextIOWrapper(stream, encoding=codec, errors=errors, newline=None)
     sample = text.read(_SAMPLE_BYTES)
     text.seek(0)
     return TextFormat(encoding=encoding, delimiter=detect_delimiter(sample)), text
@@ -120,11 +145,21 @@ def read_rows(stream: BinaryIO) -> tuple[TextFormat, Iterator[list[str]]]:
     :class:`UnreadableFileError` naming the line, for the job to report.
     """
     fmt, text = open_text(stream)
+    first = text.readline()
+    if first.strip().lower().startswith("sep=") and len(first.strip()) == 5:
+        # Excel's "sep=;" line names the delimiter and is no row.
+        fmt = TextFormat(encoding=fmt.encoding, delimiter=first.strip()[4])
+        return fmt, _rows(csv.reader(text, delimiter=fmt.delimiter), first_line=2)
+    text.seek(0)
     return fmt, _rows(csv.reader(text, delimiter=fmt.delimiter))
 
 
-def _rows(reader: Any) -> Iterator[list[str]]:
+def _rows(reader: Any, first_line: int = 1) -> Iterator[list[str]]:
+    if first_line > 1:
+        yield []  # keeps row numbers those of the file: the sep= line is row 1
     try:
-        yield from reader
+        for row in reader:
+            # A NUL is never meant; keep the rest of the cell.
+            yield [cell.replace("\x00", "") for cell in row]
     except csv.Error as exc:
         raise UnreadableFileError(f"Line {reader.line_num} cannot be read: {exc}.") from None

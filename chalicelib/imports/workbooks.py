@@ -83,7 +83,8 @@ def open_sheet(
                 break
             head.append(row)
             if is_header(row):
-                return worksheet.title, _chain([row], rows)
+                # From the sheet's first row, so row numbers are the sheet's.
+                return worksheet.title, _chain(head, rows)
     raise UnreadableFileError(
         "No sheet has a header row with an email or phone column "
         f"(sheets: {', '.join(ws.title for ws in workbook.worksheets)})."
@@ -126,22 +127,30 @@ def _merged_ranges(workbook: Any, worksheet: Any) -> list[tuple[int, int, int, i
 
 
 def _text_rows(worksheet: Any, merges: list[tuple[int, int, int, int]]) -> Iterator[list[str]]:
-    starting: dict[int, list[tuple[int, int, int, int]]] = {}
-    for merge in merges:
-        starting.setdefault(merge[0], []).append(merge)
-    pending: dict[int, list[tuple[int, str]]] = {}  # row -> (column, value) to fill
+    """Rows as text, merged ranges filled lazily and only over cells the row has.
+
+    A range is never expanded cell by cell: ``B2:XFD1048576`` in a tiny file
+    costs one entry, not a billion.
+    """
+    starting: dict[int, list[tuple[int, int, int]]] = {}
+    for min_row, min_col, max_row, max_col in merges:
+        starting.setdefault(min_row, []).append((min_col, max_row, max_col))
+    active: list[tuple[int, int, int, str]] = []  # (min_col, max_row, max_col, value)
+    width = 0  # the widest row so far: merges fill no further
     for row_index, row in enumerate(_checked(worksheet.iter_rows()), start=1):
         values = [cell_text(cell) for cell in row]
-        for _, min_col, max_row, max_col in starting.pop(row_index, ()):
+        width = max(width, len(values))
+        for min_col, max_row, max_col in starting.pop(row_index, ()):
             top_left = values[min_col - 1] if min_col <= len(values) else ""
-            for r in range(row_index, max_row + 1):
-                for c in range(min_col, max_col + 1):
-                    pending.setdefault(r, []).append((c, top_left))
-        for column, value in pending.pop(row_index, ()):
-            while len(values) < column:
-                values.append("")
-            if not values[column - 1]:
-                values[column - 1] = value
+            if top_left:
+                active.append((min_col, max_row, max_col, top_left))
+        active = [merge for merge in active if merge[1] >= row_index]
+        for min_col, _, max_col, value in active:
+            last = min(max_col, width)
+            values.extend([""] * (last - len(values)))
+            for column in range(min_col, last + 1):
+                if not values[column - 1]:
+                    values[column - 1] = value
         yield values
 
 
