@@ -240,3 +240,8 @@ def test_bad_page_params_are_400(ana: User, directory: str, query: str) -> None:
     status, problem, _ = ana.get(f"{CONTACTS}?directory={directory}&{query}")
     assert status == 400
     assert set(problem["errors"]) <= {"page_size", "cursor"}
+
+
+def test_invisible_characters_are_removed_from_names(ana: User, directory: str) -> None:
+    contact = ana.new_contact(directory, first_name="\ufeffA\x07na\u202e", last_name="Lima\x00")
+    assert (contact["first_name"], contact["last_name"]) == ("Ana", "Lima")

@@ -32,6 +32,9 @@ CHANNELS = ("email", "sms", "whatsapp")
 SUBSCRIPTION_STATUSES = ("subscribed", "unsubscribed", "bounced", "complained")
 
 _SPACES = re.compile(r"\s+")
+# Control characters, byte-order marks and bidi overrides: invisible in a
+# name, and the overrides can make one name display as another.
+_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufeff\u202a-\u202e\u2066-\u2069]")
 
 
 class FieldError(ValueError):
@@ -57,7 +60,7 @@ def default_region() -> str:
 
 
 def clean_name(value: str, field: str) -> str:
-    text = _SPACES.sub(" ", value).strip()
+    text = _SPACES.sub(" ", _INVISIBLE.sub("", value)).strip()
     if len(text) > MAX_NAME_LENGTH:
         raise FieldError(field, f"Use at most {MAX_NAME_LENGTH} characters.")
     return text

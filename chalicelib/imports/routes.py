@@ -57,9 +57,10 @@ def upload_import(user: UserRecord) -> Any:
         raise ValidationError.for_field("file", "Attach the file in the 'file' field.")
     if not upload.data:
         raise ValidationError.for_field("file", "The file is empty.")
-    job = jobs.create_upload_job(
-        user.user_id, directory_id.strip(), upload.filename, sheet=form.fields.get("sheet")
-    )
+    sheet = form.fields.get("sheet")
+    if sheet is not None and len(sheet) > 200:
+        raise ValidationError.for_field("sheet", "Use at most 200 characters.")
+    job = jobs.create_upload_job(user.user_id, directory_id.strip(), upload.filename, sheet=sheet)
     jobs.store_upload(job, upload.data, upload.content_type)
     return accepted(jobs.job_out(job))
 

@@ -76,4 +76,5 @@ def _cell(cells: list[str], index: int) -> str:
     if index >= len(cells):
         return ""
     # Quoted line breaks come as \r\n from Windows files; store one kind.
-    return cells[index].replace("\r\n", "\n").replace("\r", "\n").strip()
+    cell = cells[index].replace("\ufeff", "")
+    return cell.replace("\r\n", "\n").replace("\r", "\n").strip()
