@@ -280,14 +280,18 @@ def test_odd_line_endings_and_stray_bytes_still_import(
     assert names[0] == first_name
 
 
-def broken_workbook(cell_xml: str) -> bytes:
-    """A valid workbook whose second row holds a cell openpyxl cannot parse."""
+def workbook_with(rows: list[list[Any]], after_sheet_data: str) -> bytes:
+    """A workbook of ``rows`` whose sheet XML gets ``after_sheet_data`` spliced in.
+
+    ``after_sheet_data`` replaces ``</sheetData>``: hand-written XML openpyxl
+    itself would never write (broken cells, absurd merges).
+    """
     import openpyxl
 
     buffer = io.BytesIO()
     workbook = openpyxl.Workbook()
-    workbook.active.append(["email", "first_name"])
-    workbook.active.append(["ok@example.com", "Ok"])
+    for row in rows:
+        workbook.active.append(row)
     workbook.save(buffer)
     source = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
     out = io.BytesIO()
@@ -295,11 +299,15 @@ def broken_workbook(cell_xml: str) -> bytes:
         for item in source.infolist():
             data = source.read(item.filename)
             if item.filename == "xl/worksheets/sheet1.xml":
-                data = data.replace(
-                    b"</sheetData>", f'<row r="3">{cell_xml}</row></sheetData>'.encode()
-                )
+                data = data.replace(b"</sheetData>", after_sheet_data.encode())
             target.writestr(item, data)
     return out.getvalue()
+
+
+def broken_workbook(cell_xml: str) -> bytes:
+    """A valid workbook whose third row holds a cell openpyxl cannot parse."""
+    rows = [["email", "first_name"], ["ok@example.com", "Ok"]]
+    return workbook_with(rows, f'<row r="3">{cell_xml}</row></sheetData>')
 
 
 @pytest.mark.parametrize(
@@ -321,23 +329,10 @@ def test_damaged_workbook_cells_fail_the_job_with_a_reason(
 
 
 def test_a_huge_merged_range_costs_nothing(ana: User, directory: str) -> None:
-    import openpyxl
-
-    buffer = io.BytesIO()
-    workbook = openpyxl.Workbook()
-    for row in (["email", "company"], ["a@example.com", "Acme"], ["b@example.com", None]):
-        workbook.active.append(row)
-    workbook.save(buffer)
-    source = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as target:
-        for item in source.infolist():
-            data = source.read(item.filename)
-            if item.filename == "xl/worksheets/sheet1.xml":
-                merge = b'<mergeCells count="1"><mergeCell ref="B2:XFD1048576"/></mergeCells>'
-                data = data.replace(b"</sheetData>", b"</sheetData>" + merge)
-            target.writestr(item, data)
-    drop_file(directory, "merged.xlsx", out.getvalue())
+    rows = [["email", "company"], ["a@example.com", "Acme"], ["b@example.com", None]]
+    merge = '</sheetData><mergeCells count="1"><mergeCell ref="B2:XFD1048576"/></mergeCells>'
+    data = workbook_with(rows, merge)
+    drop_file(directory, "merged.xlsx", data)
     (job,) = finish_imports(ana, directory)
     assert (job["status"], job["created"]) == ("completed", 2), job
     assert {c["extra"]["company"] for c in contacts_of(ana, directory)} == {"Acme"}

@@ -115,6 +115,17 @@ def test_upload_over_the_limit_is_413_naming_the_presigned_route(
     assert "/api/contacts/imports" in problem["detail"]
 
 
+def upload(user: User, body: bytes, content_type: str) -> tuple[int, Any, dict[str, str]]:
+    """POST a multipart body to the upload route as ``user``."""
+    return user.http.request(
+        "POST",
+        "/api/contacts/contacts/import",
+        raw=body,
+        token=user.token,
+        headers={"Content-Type": content_type},
+    )
+
+
 def multipart(fields: dict[str, str], file: tuple[str, bytes] | None) -> tuple[bytes, str]:
     boundary = "b0undary"
     parts = [
@@ -146,13 +157,7 @@ def test_upload_errors_name_the_field(
 ) -> None:
     fields = {k: v.replace("DIR", directory) for k, v in fields.items()}
     body, content_type = multipart(fields, file)
-    status, problem, _ = ana.http.request(
-        "POST",
-        "/api/contacts/contacts/import",
-        raw=body,
-        token=ana.token,
-        headers={"Content-Type": content_type},
-    )
+    status, problem, _ = upload(ana, body, content_type)
     assert status == 400, problem
     assert field in problem["errors"]
 
@@ -231,11 +236,5 @@ def test_two_file_parts_are_refused(ana: User, directory: str) -> None:
     one, content_type = multipart({"directory_id": directory}, ("one.csv", b"email\na@b.co\n"))
     two, _ = multipart({}, ("two.csv", b"email\nc@d.co\n"))
     body = one.replace(b"--b0undary--\r\n", b"") + two
-    status, problem, _ = ana.http.request(
-        "POST",
-        "/api/contacts/contacts/import",
-        raw=body,
-        token=ana.token,
-        headers={"Content-Type": content_type},
-    )
+    status, problem, _ = upload(ana, body, content_type)
     assert status == 400, problem
