@@ -238,3 +238,23 @@ def test_two_file_parts_are_refused(ana: User, directory: str) -> None:
     body = one.replace(b"--b0undary--\r\n", b"") + two
     status, problem, _ = upload(ana, body, content_type)
     assert status == 400, problem
+
+
+def test_a_presigned_job_whose_file_never_arrives_fails_after_the_url_expires(
+    ana: User, directory: str
+) -> None:
+    from datetime import timedelta
+
+    from chalicelib.imports.jobs import get_job
+    from chalicelib.imports.models import ImportRecord
+
+    status, job, _ = ana.post(
+        "/api/contacts/imports", {"directory_id": directory, "filename": "late.csv"}
+    )
+    record = get_job(ana.id, job["id"])
+    record.update(actions=[ImportRecord.created_at.set(record.created_at - timedelta(hours=2))])
+    status, fetched, _ = ana.get(f"/api/contacts/imports/{job['id']}")
+    assert (status, fetched["status"]) == (200, "failed")
+    assert "upload URL expired" in fetched["failure_reason"]
+    listed = ana.get(f"/api/contacts/imports?directory={directory}")[1]["results"]
+    assert listed[0]["status"] == "failed"

@@ -14,10 +14,10 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import PutError
+from pynamodb.exceptions import PutError, UpdateError
 
 from chalicelib.aws import client
 from chalicelib.config import settings
@@ -110,9 +110,30 @@ def get_job(owner_id: str, import_id: str) -> ImportRecord:
     if not looks_like_id(import_id):
         raise NotFoundError("No such import.")
     try:
-        return ImportRecord.get(owner_id, import_id, consistent_read=True)
+        return expire_if_abandoned(ImportRecord.get(owner_id, import_id, consistent_read=True))
     except ImportRecord.DoesNotExist:
         raise NotFoundError("No such import.") from None
+
+
+def expire_if_abandoned(job: ImportRecord) -> ImportRecord:
+    """A job still waiting for its file after the upload URL expired fails, saying so."""
+    deadline = job.created_at + timedelta(seconds=PRESIGNED_SECONDS + 300)
+    if job.status != models.PENDING or utcnow() < deadline:
+        return job
+    try:
+        job.update(
+            actions=[
+                ImportRecord.status.set(models.FAILED),
+                ImportRecord.failure_reason.set(
+                    "No file arrived before the upload URL expired. Start a new import."
+                ),
+                ImportRecord.updated_at.set(utcnow()),
+            ],
+            condition=ImportRecord.status == models.PENDING,
+        )
+    except UpdateError:
+        job.refresh(consistent_read=True)  # the file arrived meanwhile
+    return job
 
 
 def list_jobs(owner_id: str, directory_id: str, page: PageRequest) -> Page:

@@ -80,7 +80,8 @@ def list_imports(user: UserRecord) -> Any:
     params: dict[str, str] = dict(request.query_params or {})
     directory_id = directory_filter(params)
     page = jobs.list_jobs(user.user_id, directory_id, page_request(params))
-    return page_body(page, [jobs.job_out(job) for job in page.items], request)
+    results = [jobs.job_out(jobs.expire_if_abandoned(job)) for job in page.items]
+    return page_body(page, results, request)
 
 
 @bp.route("/imports/{import_id}", methods=["GET"])
