@@ -12,6 +12,7 @@ from typing import Any
 
 from pynamodb.connection import Connection
 from pynamodb.constants import PAY_PER_REQUEST_BILLING_MODE
+from pynamodb.exceptions import PynamoDBException
 
 from chalicelib.config import settings
 
@@ -43,3 +44,19 @@ def connection() -> Connection:
 def utcnow() -> datetime:
     """Now, timezone-aware, as every stored time is."""
     return datetime.now(UTC)
+
+
+# How DynamoDB names a failed condition: as the error of a single write, and
+# as a cancellation reason of one item in a transaction.
+CONDITION_FAILED = "ConditionalCheckFailedException"
+CONDITION_FAILED_REASON = "ConditionalCheckFailed"
+
+
+def condition_failed(exc: PynamoDBException) -> bool:
+    """Whether a write failed on its condition (not on throttling or anything else)."""
+    return exc.cause_response_code == CONDITION_FAILED
+
+
+def iso(value: datetime) -> str:
+    """A stored time as the API shows it: ISO 8601 in UTC with a ``Z``."""
+    return value.isoformat().replace("+00:00", "Z")

@@ -27,7 +27,7 @@ from chalicelib.accounts.passwords import hash_password, password_problems
 from chalicelib.accounts.service import find_user
 from chalicelib.channels.email import send_email
 from chalicelib.config import jwt_secret, settings
-from chalicelib.db import utcnow
+from chalicelib.db import condition_failed, utcnow
 from chalicelib.emails import normalize_email
 from chalicelib.errors import InvalidResetCodeError, TooManyAttemptsError, ValidationError
 
@@ -36,7 +36,6 @@ log = logging.getLogger(__name__)
 RESET_REQUESTED = "password_reset_requested"
 # The user id an unknown account's tries are counted against: no code ever exists there.
 _NOBODY = "-"
-_CONDITION_FAILED = "ConditionalCheckFailedException"
 
 
 def request_reset(email: str, client_ip: str) -> None:
@@ -140,7 +139,7 @@ def _count_attempt(user_id: str) -> ResetCodeRecord:
             & (ResetCodeRecord.attempts < cfg.reset_code_max_attempts),
         )
     except UpdateError as exc:
-        if exc.cause_response_code != _CONDITION_FAILED:
+        if not condition_failed(exc):
             raise
         try:
             current = ResetCodeRecord.get(user_id, consistent_read=True)

@@ -16,7 +16,7 @@ from chalicelib.accounts import tokens
 from chalicelib.accounts.models import RefreshTokenRecord, UserKeyRecord, UserRecord
 from chalicelib.accounts.passwords import hash_password, password_problems, verify_password
 from chalicelib.config import settings
-from chalicelib.db import connection, utcnow
+from chalicelib.db import CONDITION_FAILED_REASON, condition_failed, connection, utcnow
 from chalicelib.emails import normalize_email
 from chalicelib.errors import (
     AuthenticationError,
@@ -27,7 +27,6 @@ from chalicelib.errors import (
 
 log = logging.getLogger(__name__)
 
-_CONDITION_FAILED = "ConditionalCheckFailed"
 MAX_LOGIN_LENGTH = 254
 
 
@@ -86,7 +85,7 @@ def _conflict(exc: TransactWriteError) -> Exception:
     taken = {
         field: ["An account with this " + field + " already exists."]
         for field, reason in zip(("user_id", "email", "username"), reasons, strict=False)
-        if reason is not None and reason.code == _CONDITION_FAILED and field != "user_id"
+        if reason is not None and reason.code == CONDITION_FAILED_REASON and field != "user_id"
     }
     if not taken:
         return exc
@@ -165,7 +164,7 @@ def refresh_tokens(refresh_token: str) -> TokenPair:
     try:
         RefreshTokenRecord(claims.token_id).delete(condition=RefreshTokenRecord.token_id.exists())
     except DeleteError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
+        if not condition_failed(exc):
             raise
         revoke_all_tokens(user)
         log.warning("refresh token reused for user %s; all sessions revoked", user.user_id)

@@ -16,7 +16,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.contacts import normalize
 from chalicelib.contacts.models import ContactRecord, item_key_for, partition
-from chalicelib.db import connection, utcnow
+from chalicelib.db import CONDITION_FAILED_REASON, condition_failed, connection, iso, utcnow
 from chalicelib.directories.models import DirectoryRecord
 from chalicelib.directories.service import get_directory
 from chalicelib.errors import ConflictError, NotFoundError, ValidationError
@@ -25,7 +25,6 @@ from chalicelib.ids import looks_like_id, new_id
 
 log = logging.getLogger(__name__)
 
-_CONDITION_FAILED = "ConditionalCheckFailedException"
 TEXT_FIELDS = ("first_name", "last_name", "email", "phone")
 
 
@@ -118,7 +117,7 @@ def create_contact(
     try:
         contact.save(condition=ContactRecord.item_key.does_not_exist())
     except PutError as exc:
-        if exc.cause_response_code != _CONDITION_FAILED:
+        if not condition_failed(exc):
             raise
         raise _email_taken(contact) from None
     _count(owner_id, directory_id, +1, undo=contact)
@@ -189,7 +188,7 @@ def update_contact(
         try:
             contact.save(condition=same_contact)
         except PutError as exc:
-            if exc.cause_response_code != _CONDITION_FAILED:
+            if not condition_failed(exc):
                 raise
             raise NotFoundError("No such contact.") from None
         return contact, changes.warnings
@@ -200,9 +199,9 @@ def update_contact(
             tx.save(contact, condition=ContactRecord.item_key.does_not_exist())
     except TransactWriteError as exc:
         reasons = [r.code if r else None for r in exc.cancellation_reasons or []]
-        if len(reasons) == 2 and reasons[1] == "ConditionalCheckFailed":
+        if len(reasons) == 2 and reasons[1] == CONDITION_FAILED_REASON:
             raise _email_taken(contact) from None
-        if reasons and reasons[0] == "ConditionalCheckFailed":
+        if reasons and reasons[0] == CONDITION_FAILED_REASON:
             raise NotFoundError("No such contact.") from None
         raise
     return contact, changes.warnings
@@ -214,7 +213,7 @@ def delete_contact(owner_id: str, contact_id: str) -> None:
     try:
         contact.delete(condition=ContactRecord.contact_id == contact.contact_id)
     except DeleteError as exc:
-        if exc.cause_response_code != _CONDITION_FAILED:
+        if not condition_failed(exc):
             raise
         raise NotFoundError("No such contact.") from None
     _count(owner_id, contact.directory_id, -1)
@@ -240,8 +239,8 @@ def contact_out(
         "tags": list(contact.tags or []),
         "subscriptions": subscriptions,
         "subscriptions_changed_at": dict(contact.subscriptions_changed_at or {}),
-        "created_at": _iso(contact.created_at),
-        "updated_at": _iso(contact.updated_at),
+        "created_at": iso(contact.created_at),
+        "updated_at": iso(contact.updated_at),
     }
     if warnings is not None:
         body["warnings"] = [{"field": w.field, "message": w.message} for w in warnings]
@@ -258,7 +257,7 @@ def _apply(contact: ContactRecord, changes: Changes, now: Any) -> None:
         stamps = dict(contact.subscriptions_changed_at or {})
         for channel, status in subscriptions.items():
             if current.get(channel, "subscribed") != status:
-                stamps[channel] = _iso(now)
+                stamps[channel] = iso(now)
             current[channel] = status
         contact.subscriptions = current
         contact.subscriptions_changed_at = stamps
@@ -277,7 +276,7 @@ def _count(owner_id: str, directory_id: str, delta: int, undo: ContactRecord | N
             condition=DirectoryRecord.directory_id.exists(),
         )
     except UpdateError as exc:
-        if exc.cause_response_code != _CONDITION_FAILED:
+        if not condition_failed(exc):
             raise
         if undo is not None:
             undo.delete()
@@ -296,7 +295,3 @@ def _email_taken(contact: ContactRecord) -> ConflictError:
         errors={"email": ["A contact with this email already exists in the directory."]},
         existing_id=existing_id,
     )
-
-
-def _iso(value: Any) -> str:
-    return str(value.isoformat().replace("+00:00", "Z"))

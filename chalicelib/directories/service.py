@@ -8,7 +8,7 @@ from typing import Any
 from pynamodb.exceptions import DeleteError, UpdateError
 
 from chalicelib import queues
-from chalicelib.db import utcnow
+from chalicelib.db import condition_failed, iso, utcnow
 from chalicelib.directories.models import DirectoryRecord
 from chalicelib.errors import NotFoundError
 from chalicelib.http.pagination import Page, PageRequest, fetch_page, model_key
@@ -17,7 +17,6 @@ from chalicelib.ids import looks_like_id, new_id
 log = logging.getLogger(__name__)
 
 PURGE_REQUESTED = "purge_directory_contacts"
-_CONDITION_FAILED = "ConditionalCheckFailedException"
 
 
 def create_directory(owner_id: str, name: str) -> DirectoryRecord:
@@ -61,7 +60,7 @@ def rename_directory(owner_id: str, directory_id: str, name: str) -> DirectoryRe
             condition=DirectoryRecord.directory_id.exists(),
         )
     except UpdateError as exc:
-        if exc.cause_response_code == _CONDITION_FAILED:
+        if condition_failed(exc):
             raise NotFoundError("No such directory.") from None
         raise
     return directory
@@ -81,7 +80,7 @@ def delete_directory(owner_id: str, directory_id: str) -> None:
             condition=DirectoryRecord.directory_id.exists()
         )
     except DeleteError as exc:
-        if exc.cause_response_code == _CONDITION_FAILED:
+        if condition_failed(exc):
             raise NotFoundError("No such directory.") from None
         raise
     queues.send(
@@ -96,6 +95,6 @@ def directory_out(directory: DirectoryRecord) -> dict[str, Any]:
         "id": directory.directory_id,
         "name": directory.name,
         "contact_count": int(directory.contact_count),
-        "created_at": directory.created_at.isoformat().replace("+00:00", "Z"),
-        "updated_at": directory.updated_at.isoformat().replace("+00:00", "Z"),
+        "created_at": iso(directory.created_at),
+        "updated_at": iso(directory.updated_at),
     }

@@ -21,7 +21,7 @@ from pynamodb.exceptions import PutError, UpdateError
 
 from chalicelib.aws import client
 from chalicelib.config import settings
-from chalicelib.db import utcnow
+from chalicelib.db import condition_failed, iso, utcnow
 from chalicelib.directories.models import DirectoryRecord
 from chalicelib.directories.service import get_directory
 from chalicelib.errors import NotFoundError, ValidationError
@@ -131,7 +131,9 @@ def expire_if_abandoned(job: ImportRecord) -> ImportRecord:
             ],
             condition=ImportRecord.status == models.PENDING,
         )
-    except UpdateError:
+    except UpdateError as exc:
+        if not condition_failed(exc):
+            raise
         job.refresh(consistent_read=True)  # the file arrived meanwhile
     return job
 
@@ -216,6 +218,6 @@ def job_out(job: ImportRecord) -> dict[str, Any]:
         "errors": list(job.errors or []),
         "failure_reason": job.failure_reason,
         "report_url": report_url,
-        "created_at": job.created_at.isoformat().replace("+00:00", "Z"),
-        "updated_at": job.updated_at.isoformat().replace("+00:00", "Z"),
+        "created_at": iso(job.created_at),
+        "updated_at": iso(job.updated_at),
     }

@@ -26,7 +26,7 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib import queues
 from chalicelib.aws import client
-from chalicelib.db import utcnow
+from chalicelib.db import condition_failed, utcnow
 from chalicelib.directories.service import PURGE_REQUESTED
 from chalicelib.imports import models
 from chalicelib.imports.headers import ColumnMap, looks_like_header, map_columns
@@ -89,7 +89,7 @@ def _take_lease(job: ImportRecord, milliseconds: int) -> None:
             condition=ImportRecord.lease_until.does_not_exist() | (ImportRecord.lease_until < now),
         )
     except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if condition_failed(exc):
             raise JobBusyError(f"import {job.import_id} is being run by another worker") from exc
         raise
 

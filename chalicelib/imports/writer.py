@@ -26,7 +26,7 @@ from typing import Any
 from pynamodb.exceptions import UpdateError
 
 from chalicelib.contacts.models import EMAIL_PREFIX, ContactRecord, item_key_for, partition
-from chalicelib.db import utcnow
+from chalicelib.db import condition_failed, utcnow
 from chalicelib.directories.models import DirectoryRecord
 from chalicelib.ids import new_id
 from chalicelib.imports.rows import ParsedRow
@@ -200,7 +200,7 @@ class ChunkWriter:
                 condition=DirectoryRecord.directory_id.exists(),
             )
         except UpdateError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
+            if condition_failed(exc):
                 raise DirectoryGoneError("the directory was deleted during the import") from exc
             raise
 
