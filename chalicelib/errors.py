@@ -62,6 +62,14 @@ class PayloadTooLargeError(AppError):
     title = "Payload too large"
 
 
+class UnsupportedMediaTypeError(AppError):
+    """The body is not of a type this route reads."""
+
+    status = 415
+    code = "unsupported_media_type"
+    title = "Unsupported media type"
+
+
 class AuthenticationError(AppError):
     """No valid credentials: missing, malformed, forged or expired token, or wrong password."""
 

@@ -56,14 +56,3 @@ def hit(scope: str, key: str, *, window_minutes: int, amount: int = 1) -> Window
         ]
     )
     return Window(count=int(record.hits), retry_after_seconds=max(1, start + window - now))
-
-
-def count(scope: str, key: str, *, window_minutes: int) -> int:
-    """The hits on ``scope:key`` in the current window, without counting one."""
-    window = window_minutes * 60
-    now = int(time.time())
-    start = now - now % window
-    try:
-        return int(RateLimitRecord.get(_item_key(scope, key, start)).hits)
-    except RateLimitRecord.DoesNotExist:
-        return 0

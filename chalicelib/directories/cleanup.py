@@ -1,8 +1,8 @@
 """The cleanup queue's worker: purge a deleted directory's contacts in the background.
 
-Each message deletes up to ``ITEMS_PER_MESSAGE`` items (contacts and email
-guards) and, if any remain, queues its own continuation, so a directory of
-any size is purged without one Lambda run doing it all.
+Each message deletes up to ``ITEMS_PER_MESSAGE`` contacts and, if any
+remain, queues its own continuation, so a directory of any size is purged
+without one Lambda run doing it all.
 """
 
 from __future__ import annotations

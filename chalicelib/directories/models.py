@@ -20,7 +20,7 @@ class DirectoryById(GlobalSecondaryIndex["DirectoryRecord"]):  # type: ignore[no
 
 
 class DirectoryRecord(Model):
-    """One contact list. ``contact_count`` moves in the same transaction as its contacts."""
+    """One contact list. ``contact_count`` moves by an atomic ADD with each contact written."""
 
     Meta = table_meta("directories")
 

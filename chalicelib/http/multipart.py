@@ -10,15 +10,7 @@ from dataclasses import dataclass, field
 from email import policy
 from email.parser import BytesParser
 
-from chalicelib.errors import AppError, MalformedRequestError
-
-
-class UnsupportedMediaTypeError(AppError):
-    """The body is not of a type this route reads."""
-
-    status = 415
-    code = "unsupported_media_type"
-    title = "Unsupported media type"
+from chalicelib.errors import MalformedRequestError, UnsupportedMediaTypeError
 
 
 @dataclass
