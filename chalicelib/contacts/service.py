@@ -11,14 +11,13 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import DeleteError, PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.contacts import normalize
 from chalicelib.contacts.models import ContactRecord, item_key_for, partition
 from chalicelib.db import CONDITION_FAILED_REASON, condition_failed, connection, iso, utcnow
-from chalicelib.directories.models import DirectoryRecord
-from chalicelib.directories.service import get_directory
+from chalicelib.directories.service import get_directory, move_contact_count
 from chalicelib.errors import ConflictError, NotFoundError, ValidationError
 from chalicelib.http.pagination import Page, PageRequest, fetch_page, model_key
 from chalicelib.ids import looks_like_id, new_id
@@ -270,17 +269,11 @@ def _require_something(contact: ContactRecord) -> None:
 
 def _count(owner_id: str, directory_id: str, delta: int, undo: ContactRecord | None = None) -> None:
     """Move the directory's contact count; a create into a just-deleted directory is undone."""
-    try:
-        DirectoryRecord(owner_id, directory_id).update(
-            actions=[DirectoryRecord.contact_count.add(delta)],
-            condition=DirectoryRecord.directory_id.exists(),
-        )
-    except UpdateError as exc:
-        if not condition_failed(exc):
-            raise
-        if undo is not None:
-            undo.delete()
-        raise NotFoundError("No such directory.") from None
+    if move_contact_count(owner_id, directory_id, delta):
+        return
+    if undo is not None:
+        undo.delete()
+    raise NotFoundError("No such directory.")
 
 
 def _email_taken(contact: ContactRecord) -> ConflictError:

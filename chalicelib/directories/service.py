@@ -66,6 +66,20 @@ def rename_directory(owner_id: str, directory_id: str, name: str) -> DirectoryRe
     return directory
 
 
+def move_contact_count(owner_id: str, directory_id: str, delta: int) -> bool:
+    """Add ``delta`` to the directory's ``contact_count``; False if the directory is gone."""
+    try:
+        DirectoryRecord(owner_id, directory_id).update(
+            actions=[DirectoryRecord.contact_count.add(delta)],
+            condition=DirectoryRecord.directory_id.exists(),
+        )
+    except UpdateError as exc:
+        if condition_failed(exc):
+            return False
+        raise
+    return True
+
+
 def delete_directory(owner_id: str, directory_id: str) -> None:
     """Delete the directory now; its contacts are purged by the cleanup worker.
 

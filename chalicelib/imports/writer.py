@@ -23,11 +23,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from pynamodb.exceptions import UpdateError
-
 from chalicelib.contacts.models import EMAIL_PREFIX, ContactRecord, item_key_for, partition
-from chalicelib.db import condition_failed, utcnow
-from chalicelib.directories.models import DirectoryRecord
+from chalicelib.db import utcnow
+from chalicelib.directories.service import move_contact_count
 from chalicelib.ids import new_id
 from chalicelib.imports.rows import ParsedRow
 
@@ -194,15 +192,8 @@ class ChunkWriter:
         return unwritten
 
     def _count(self, created: int) -> None:
-        try:
-            DirectoryRecord(self.owner_id, self.directory_id).update(
-                actions=[DirectoryRecord.contact_count.add(created)],
-                condition=DirectoryRecord.directory_id.exists(),
-            )
-        except UpdateError as exc:
-            if condition_failed(exc):
-                raise DirectoryGoneError("the directory was deleted during the import") from exc
-            raise
+        if not move_contact_count(self.owner_id, self.directory_id, created):
+            raise DirectoryGoneError("the directory was deleted during the import")
 
 
 def _merge_into(contact: ContactRecord, group: list[ParsedRow], now: Any) -> bool:
