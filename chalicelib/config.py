@@ -17,7 +17,7 @@ from functools import lru_cache
 MIN_SECRET_BYTES = 32
 
 # Every SQS queue, by logical name; each has a dead-letter queue "<name>-dlq".
-QUEUES = ("notifications", "cleanup", "imports", "campaigns", "deliveries")
+QUEUES = ("notifications", "cleanup", "imports", "exports", "campaigns", "deliveries")
 
 
 def _env(name: str, default: str) -> str:
