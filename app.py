@@ -10,6 +10,7 @@ from chalicelib.accounts.routes import bp as accounts_routes
 from chalicelib.config import settings
 from chalicelib.contacts.routes import bp as contacts_routes
 from chalicelib.directories.routes import bp as directories_routes
+from chalicelib.exports.routes import bp as exports_routes
 from chalicelib.http import middleware
 from chalicelib.imports.routes import bp as imports_routes
 
@@ -19,8 +20,12 @@ app.register_blueprint(accounts_routes, url_prefix="/api/accounts")
 app.register_blueprint(directories_routes, url_prefix="/api/directory")
 app.register_blueprint(contacts_routes, url_prefix="/api/contacts")
 app.register_blueprint(imports_routes, url_prefix="/api/contacts")
-# Uploaded files must reach the app byte for byte, not as text.
-app.api.binary_types.append("multipart/form-data")
+app.register_blueprint(exports_routes, url_prefix="/api/contacts")
+# Every body is binary to API Gateway: uploads reach the app byte for byte,
+# and exported files reach the client intact whatever Accept it sends (with
+# a narrower list API Gateway decodes a body only for a matching Accept, and
+# Chalice answers 400 to a request that has none).
+app.api.binary_types.append("*/*")
 
 
 @app.on_sqs_message(queue=settings().queue_name("notifications"), batch_size=10)
@@ -52,5 +57,21 @@ def import_contacts(event: SQSEvent) -> dict[str, Any]:
 def fail_dead_imports(event: SQSEvent) -> dict[str, Any]:
     from chalicelib.events import process_batch
     from chalicelib.imports.handlers import handle_dead_letter
+
+    return process_batch(event, handle_dead_letter)
+
+
+@app.on_sqs_message(queue=settings().queue_name("exports"), batch_size=1)
+def export_contacts(event: SQSEvent) -> dict[str, Any]:
+    from chalicelib.events import process_batch
+    from chalicelib.exports.handlers import handle_export_message
+
+    return process_batch(event, handle_export_message)
+
+
+@app.on_sqs_message(queue=settings().queue_name("exports-dlq"), batch_size=10)
+def fail_dead_exports(event: SQSEvent) -> dict[str, Any]:
+    from chalicelib.events import process_batch
+    from chalicelib.exports.handlers import handle_dead_letter
 
     return process_batch(event, handle_dead_letter)

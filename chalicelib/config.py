@@ -58,6 +58,9 @@ class Settings:
     echo_messages: bool
     default_phone_region: str
     max_upload_bytes: int
+    sync_export_max_contacts: int
+    sync_pdf_max_contacts: int
+    sync_export_max_bytes: int
 
     def table_name(self, logical: str) -> str:
         """The DynamoDB table name for a logical table (``users`` …)."""
@@ -101,6 +104,11 @@ def settings() -> Settings:
         default_phone_region=_env("DEFAULT_PHONE_REGION", "US").upper(),
         # Lambda takes 6 MB per request, and API Gateway base64-encodes files.
         max_upload_bytes=_env_int("MAX_UPLOAD_BYTES", 4 * 1024 * 1024),
+        # The export route answers within API Gateway's 29 s and Lambda's 6 MB
+        # (base64: 4.5 MB of file); bigger directories use an export job.
+        sync_export_max_contacts=_env_int("SYNC_EXPORT_MAX_CONTACTS", 20_000),
+        sync_pdf_max_contacts=_env_int("SYNC_PDF_MAX_CONTACTS", 2_000),
+        sync_export_max_bytes=_env_int("SYNC_EXPORT_MAX_BYTES", 4_000_000),
     )
 
 

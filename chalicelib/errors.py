@@ -62,6 +62,14 @@ class PayloadTooLargeError(AppError):
     title = "Payload too large"
 
 
+class ExportTooLargeError(AppError):
+    """A directory too large to export within one API response: use an export job."""
+
+    status = 413
+    code = "export_too_large"
+    title = "Too large for a direct download"
+
+
 class UnsupportedMediaTypeError(AppError):
     """The body is not of a type this route reads."""
 

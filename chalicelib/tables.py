@@ -12,6 +12,7 @@ from chalicelib.accounts.models import (
 )
 from chalicelib.contacts.models import ContactRecord
 from chalicelib.directories.models import DirectoryRecord
+from chalicelib.exports.models import ExportRecord
 from chalicelib.imports.models import ImportRecord
 from chalicelib.ratelimit import RateLimitRecord
 
@@ -24,7 +25,13 @@ ALL_MODELS: tuple[type[Model], ...] = (
     DirectoryRecord,
     ContactRecord,
     ImportRecord,
+    ExportRecord,
 )
 
 # Models whose TTLAttribute DynamoDB should expire on its own.
-TTL_MODELS: tuple[type[Model], ...] = (RefreshTokenRecord, ResetCodeRecord, RateLimitRecord)
+TTL_MODELS: tuple[type[Model], ...] = (
+    RefreshTokenRecord,
+    ResetCodeRecord,
+    RateLimitRecord,
+    ExportRecord,
+)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from chalice.app import Chalice, Request, Response
+from chalice.app import CaseInsensitiveMapping, Chalice, Request, Response
 
 from chalicelib import logs
 from chalicelib.http.context import set_request
@@ -25,6 +25,7 @@ def _api_middleware(request: Request, get_response: Callable[[Request], Response
     request_id = (request.context or {}).get("requestId")
     logs.append_keys(request_id=request_id, path=request.path, method=request.method)
     set_request(request)
+    _accept_anything(request)
     try:
         response = get_response(request)
     except Exception:
@@ -32,4 +33,23 @@ def _api_middleware(request: Request, get_response: Callable[[Request], Response
         response = internal_error()
     finally:
         set_request(None)
-    return from_chalice_error(response)
+    return _as_bytes(from_chalice_error(response))
+
+
+def _accept_anything(request: Request) -> None:
+    # Each route has one representation, so Accept negotiates nothing here.
+    # But Chalice refuses (400) a binary response, such as an exported file,
+    # unless Accept names a binary type, and API Gateway decodes the file
+    # only for such an Accept. Every type being binary (see app.py), reading
+    # every request as "Accept: */*" makes files arrive intact for any client.
+    headers = dict(request.headers)
+    headers["accept"] = "*/*"
+    request.headers = CaseInsensitiveMapping(headers)
+
+
+def _as_bytes(response: Response) -> Response:
+    # Every content type is binary to API Gateway (see app.py), and Chalice
+    # then needs bytes for any body it does not serialise itself as JSON.
+    if isinstance(response.body, str):
+        response.body = response.body.encode("utf-8")
+    return response

@@ -77,4 +77,12 @@ def _cell(cells: list[str], index: int) -> str:
         return ""
     # Quoted line breaks come as \r\n from Windows files; store one kind.
     cell = cells[index].replace("\ufeff", "")
+    if cell.startswith(FORMULA_GUARDS):
+        # A spreadsheet's "text, not formula" apostrophe (our CSV export adds
+        # it) is not part of the value.
+        cell = cell[1:]
     return cell.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+# "'" before a character a spreadsheet would read as the start of a formula.
+FORMULA_GUARDS = tuple("'" + trigger for trigger in ("=", "+", "-", "@", "\t", "\r"))

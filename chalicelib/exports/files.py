@@ -1,0 +1,68 @@
+"""One export file of a directory, in any format, written to a binary stream."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import IO
+from urllib.parse import quote
+
+from chalicelib.contacts.models import ContactRecord, partition
+from chalicelib.directories.models import DirectoryRecord
+
+
+@dataclass(frozen=True)
+class Format:
+    extension: str
+    content_type: str
+
+
+FORMATS = {
+    "csv": Format("csv", "text/csv; charset=utf-8"),
+    "xlsx": Format("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    "pdf": Format("pdf", "application/pdf"),
+}
+
+
+def contacts_of(directory: DirectoryRecord) -> Iterator[ContactRecord]:
+    """The directory's contacts in creation order, read page by page (memory stays flat)."""
+    key = partition(directory.owner_id, directory.directory_id)
+    return iter(ContactRecord.by_contact_id.query(key))
+
+
+def write_export(out: IO[bytes], fmt: str, directory: DirectoryRecord, now: datetime) -> int:
+    """Write the directory's export in ``fmt`` to ``out``; returns the contacts written.
+
+    CSV and XLSX read the directory twice: once to learn the ``extra``
+    columns (and widths), once to write; so memory does not grow with it.
+    """
+    if fmt == "pdf":
+        from chalicelib.exports.pdf_report import write_pdf
+
+        count = int(directory.contact_count or 0)
+        return write_pdf(out, directory.name, now, count, contacts_of(directory))
+    from chalicelib.exports.cells import layout_of
+    from chalicelib.exports.spreadsheets import write_csv, write_xlsx
+
+    layout = layout_of(contacts_of(directory))
+    writer = write_csv if fmt == "csv" else write_xlsx
+    return writer(out, layout, contacts_of(directory))
+
+
+def filename_for(directory: DirectoryRecord, fmt: str, now: datetime) -> str:
+    """The directory's name and the date, made safe as a file name."""
+    name = "".join(c if c.isprintable() and c not in '\\/:*?"<>|' else "_" for c in directory.name)
+    name = " ".join(name.split())[:100].strip(". ") or "contacts"
+    return f"{name} {now:%Y-%m-%d}.{FORMATS[fmt].extension}"
+
+
+def content_disposition(filename: str) -> str:
+    """An attachment header per RFC 6266: an ASCII fallback, then the UTF-8 name."""
+    folded = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
+    fallback = "".join(c if 32 <= ord(c) < 127 and c not in '"\\%' else "_" for c in folded)
+    header = f'attachment; filename="{fallback or "export"}"'
+    if fallback != filename:
+        header += f"; filename*=UTF-8''{quote(filename, safe='')}"
+    return header

@@ -1,0 +1,61 @@
+"""HTTP routes of exports: a direct download, and export jobs for any size."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from chalice.app import Blueprint, Response
+
+from chalicelib.http.bodies import parse_body
+from chalicelib.http.context import current_request
+from chalicelib.http.routes import accepted, authenticated
+from chalicelib.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from chalicelib.accounts.models import UserRecord
+    from chalicelib.exports import files, schemas, service
+else:
+    # Loaded by the first request that needs them, not at cold start.
+    files = lazy_module("chalicelib.exports.files")
+    schemas = lazy_module("chalicelib.exports.schemas")
+    service = lazy_module("chalicelib.exports.service")
+
+bp = Blueprint(__name__)
+
+
+@bp.route("/contacts/export", methods=["GET"])
+@authenticated
+def export_contacts(user: UserRecord) -> Response:
+    params: dict[str, str] = dict(current_request().query_params or {})
+    # ``directory`` too: the contacts list filters by that name.
+    directory_id = params.get("directory_id") or params.get("directory") or ""
+    if not directory_id.strip():
+        from chalicelib.errors import ValidationError
+
+        raise ValidationError.for_field("directory_id", "Give the directory to export.")
+    fmt = service.check_format(params.get("format") or "csv")
+    body, filename = service.export_now(user.user_id, directory_id.strip(), fmt)
+    return Response(
+        body=body,
+        status_code=200,
+        headers={
+            "Content-Type": files.FORMATS[fmt].content_type,
+            "Content-Disposition": files.content_disposition(filename),
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@bp.route("/exports", methods=["POST"])
+@authenticated
+def create_export(user: UserRecord) -> Any:
+    body = parse_body(current_request(), schemas.ExportRequestBody)
+    fmt = service.check_format(body.format)
+    job = service.create_job(user.user_id, body.directory_id.strip(), fmt)
+    return accepted(service.job_out(job))
+
+
+@bp.route("/exports/{export_id}", methods=["GET"])
+@authenticated
+def get_export(user: UserRecord, export_id: str) -> Any:
+    return service.job_out(service.get_job(user.user_id, export_id))

@@ -1,0 +1,372 @@
+"""Exports: the direct download, export jobs, and files that open right everywhere."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import unicodedata
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlparse
+
+import pytest
+
+from tests.conftest import CASES, User, run_queue
+from tests.imports_helpers import by_email, contacts_of, drop_file, finish_imports
+
+C12 = json.loads((CASES / "C12_pdf_unicode_contacts.json").read_text("utf-8"))
+C14 = json.loads((CASES / "C14_injection_contacts.json").read_text("utf-8"))
+TRIGGERS = tuple(C14["dangerous_leading_chars"])
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def download(
+    user: User, directory: str, fmt: str, accept: str | None = None
+) -> tuple[int, bytes, dict[str, str]]:
+    """GET the export as a client would, with the given Accept (or none)."""
+    headers = {"Authorization": f"Bearer {user.token}"}
+    if accept is not None:
+        headers["Accept"] = accept
+    response = user.http.client.http.request(
+        "GET",
+        f"/api/contacts/contacts/export?directory_id={directory}&format={fmt}",
+        headers=headers,
+    )
+    return response.status_code, response.body, {k.lower(): v for k, v in response.headers.items()}
+
+
+def fill(user: User, directory: str, contacts: list[dict[str, Any]]) -> None:
+    for contact in contacts:
+        user.new_contact(directory, **contact)
+
+
+def csv_rows(data: bytes) -> list[list[str]]:
+    assert data.startswith(b"\xef\xbb\xbf"), "Excel needs the BOM to read UTF-8"
+    return list(csv.reader(io.StringIO(data[3:].decode("utf-8"), newline="")))
+
+
+def nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
+
+
+@pytest.fixture
+def directory(ana: User) -> str:
+    return ana.new_directory("Clients")
+
+
+# -- CSV ---------------------------------------------------------------------
+
+
+def test_can_download_csv_with_core_then_extra_columns(ana: User, directory: str) -> None:
+    fill(
+        ana,
+        directory,
+        [
+            {"email": "zoe@example.com", "first_name": "Zoë", "extra": {"company": "Acme, Inc."}},
+            {
+                "email": "kim@example.com",
+                "first_name": 'Kimberly "Kim"',
+                "phone": "+44 7700 900123",
+                "extra": {"note": "line one\nline two", "zip": "01234"},
+            },
+        ],
+    )
+    status, data, headers = download(ana, directory, "csv", accept="*/*")
+    assert status == 200
+    assert headers["content-type"].startswith("text/csv")
+    rows = csv_rows(data)
+    assert rows[0] == ["first_name", "last_name", "email", "phone", "company", "note", "zip"]
+    assert rows[1] == ["Zoë", "", "zoe@example.com", "", "Acme, Inc.", "", ""]
+    assert rows[2][:2] == ['Kimberly "Kim"', ""]
+    assert rows[2][4:] == ["", "line one\nline two", "01234"]
+    # RFC 4180: CRLF between records, doubled quotes inside quoted fields.
+    assert b'"Kimberly ""Kim"""' in data and data.endswith(b"\r\n")
+
+
+@pytest.mark.parametrize("accept", [None, "*/*", BROWSER_ACCEPT, "application/json"])
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "pdf"])
+def test_file_arrives_intact_whatever_the_accept_header(
+    ana: User, directory: str, fmt: str, accept: str | None
+) -> None:
+    fill(ana, directory, [{"email": "zoe@example.com", "first_name": "Zoë"}])
+    status, data, headers = download(ana, directory, fmt, accept=accept)
+    assert status == 200, data[:300]
+    magic = {"csv": b"\xef\xbb\xbf", "xlsx": b"PK\x03\x04", "pdf": b"%PDF-"}[fmt]
+    assert data.startswith(magic)
+    assert "attachment" in headers["content-disposition"]
+
+
+def test_filename_has_directory_name_and_date_encoded_per_rfc_6266(ana: User) -> None:
+    directory = ana.new_directory('Clientes de São Paulo "VIP"')
+    status, _, headers = download(ana, directory, "xlsx")
+    assert status == 200
+    disposition = headers["content-disposition"]
+    assert disposition.startswith('attachment; filename="Clientes de Sao Paulo _VIP_ ')
+    encoded = disposition.split("filename*=UTF-8''")[1]
+    name = unquote(encoded)
+    assert name.startswith("Clientes de São Paulo _VIP_ 20") and name.endswith(".xlsx")
+    assert disposition.isascii()
+
+
+# -- C14: formula injection ----------------------------------------------------
+
+
+def test_c14_csv_neutralises_every_formula_cell_headers_included(ana: User, directory: str) -> None:
+    fill(ana, directory, C14["contacts"])
+    status, data, _ = download(ana, directory, "csv")
+    assert status == 200
+    rows = csv_rows(data)
+    for row in rows:
+        for cell in row:
+            assert not cell.startswith(TRIGGERS), cell
+    header = rows[0]
+    injected_key = next(key for key in C14["contacts"][0]["extra"] if key.startswith("="))
+    assert "'" + injected_key in header
+    mallory = next(row for row in rows if row[2] == "mallory@example.test")
+    values = dict(zip(header, mallory, strict=True))
+    assert values["first_name"] == "'" + C14["contacts"][0]["first_name"]
+    assert values["last_name"] == "'" + C14["contacts"][0]["last_name"]
+    assert values["company"] == "'-2+3"
+    assert values["note"] == "'\t=1+1"
+    assert values["status"] == "#N/A"  # not a formula trigger; only text in a CSV
+
+
+def test_c14_xlsx_has_no_formula_or_error_cell_and_keeps_values(ana: User, directory: str) -> None:
+    from openpyxl import load_workbook
+
+    fill(ana, directory, C14["contacts"])
+    status, data, _ = download(ana, directory, "xlsx")
+    assert status == 200
+    sheet = load_workbook(io.BytesIO(data)).active
+    assert sheet is not None
+    cells = [cell for row in sheet.iter_rows() for cell in row]
+    assert cells
+    assert [c.coordinate for c in cells if c.data_type in ("f", "e")] == []
+    assert all(c.value is None or isinstance(c.value, str) for c in cells)
+    header = [c.value for c in next(sheet.iter_rows())]
+    injected_key = next(key for key in C14["contacts"][0]["extra"] if key.startswith("="))
+    assert injected_key in header
+    assert sheet.freeze_panes == "A2"
+    assert next(sheet.iter_rows())[0].font.b
+    rows = {row[2].value: row for row in sheet.iter_rows(min_row=2)}
+    mallory = dict(zip(header, rows["mallory@example.test"], strict=True))
+    first = mallory["first_name"]
+    assert first.value == C14["contacts"][0]["first_name"]
+    assert first.quotePrefix, "Excel keeps a quote-prefixed cell text when edited"
+    assert mallory["status"].value == "#N/A"
+    assert mallory["phone"].value == "+33612345678"
+
+
+# -- C12: PDF in every script -----------------------------------------------------
+
+
+def test_c12_pdf_has_every_name_readable_and_extractable(ana: User, directory: str) -> None:
+    import pypdf
+
+    fill(ana, directory, C12["contacts"])
+    status, data, headers = download(ana, directory, "pdf")
+    assert status == 200
+    assert headers["content-type"] == "application/pdf"
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    text = nfkc("\n".join(page.extract_text() for page in reader.pages))
+    assert "Clients" in text and "12 contacts" in text and "Page 1 of" in text
+    assert "\x00" not in text
+    for contact in C12["contacts"]:
+        for field in ("first_name", "last_name"):
+            # No font here draws emoji: the rest of the name is still there.
+            name = "".join(c for c in contact[field] if unicodedata.category(c) != "So").strip()
+            assert nfkc(name) in text, (field, contact[field])
+        assert contact["email"] in text
+    fonts = {
+        str(font.get_object()["/BaseFont"])
+        for page in reader.pages
+        for font in page["/Resources"]["/Font"].values()
+    }
+    # reportlab's standard fonts are not embedded and are Latin-1 only.
+    assert not any("Helvetica" in font for font in fonts), fonts
+
+
+def test_pdf_wraps_long_values_and_repeats_header_on_every_page(ana: User, directory: str) -> None:
+    import pypdf
+
+    long_email = "a.very.long.mailbox.name.that.never.ends.at.all@sub.domain.example.com"
+    fill(ana, directory, [{"email": long_email, "first_name": "Long"}])
+    fill(ana, directory, [{"email": f"p{i}@example.com", "first_name": f"P{i}"} for i in range(90)])
+    status, data, _ = download(ana, directory, "pdf")
+    assert status == 200
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    assert len(reader.pages) >= 2
+    for number, page in enumerate(reader.pages, start=1):
+        text = page.extract_text()
+        assert "First name" in text and "Email" in text
+        assert f"Page {number} of" in text
+    first = reader.pages[0].extract_text()
+    assert long_email not in first, "a value wider than its column must wrap"
+    assert long_email in first.replace("\n", "")
+
+
+def test_a_character_no_font_has_never_fails_the_pdf(ana: User, directory: str) -> None:
+    fill(ana, directory, [{"email": "x@example.com", "first_name": "Ꙭ 𓀀 \U0010fffd 🚀 ok"}])
+    status, data, _ = download(ana, directory, "pdf")
+    assert status == 200 and data.startswith(b"%PDF-")
+
+
+# -- round trips -------------------------------------------------------------------
+
+ROUND_TRIP = [
+    {"email": "zoe@example.com", "first_name": "Zoë", "last_name": "Ångström"},
+    {
+        "email": "kim@example.com",
+        "first_name": 'Kimberly "Kim"',
+        "last_name": "O'Hara, Jr.",
+        "phone": "+44 7700 900123",
+        "extra": {"company": "Acme; Inc.", "zip": "01234", "note": "two\nlines"},
+    },
+    {"email": "dmitry@example.ru", "first_name": "Дмитрий", "phone": "+7 912 345-67-89"},
+    {"email": "ana@example.com", "first_name": "Ana", "extra": {"company": "Zé Lda"}},
+]
+
+
+def _comparable(contacts: list[dict[str, Any]]) -> dict[str, tuple[Any, ...]]:
+    return {
+        c["email"]: (c["first_name"], c["last_name"], c["phone"], c.get("extra") or {})
+        for c in contacts
+    }
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_export_then_import_gives_the_same_contacts(ana: User, fmt: str) -> None:
+    source = ana.new_directory("Source")
+    fill(ana, source, ROUND_TRIP)
+    status, data, _ = download(ana, source, fmt)
+    assert status == 200
+    target = ana.new_directory("Copy")
+    drop_file(target, f"export.{fmt}", data)
+    job = finish_imports(ana, target)[0]
+    assert job["status"] == "completed", job
+    assert job["created"] == len(ROUND_TRIP)
+    copied = _comparable(contacts_of(ana, target))
+    original = _comparable(contacts_of(ana, source))
+    # An extra column some contacts lack comes back empty: drop empties.
+    for email, (first, last, phone, extra) in copied.items():
+        copied[email] = (first, last, phone, {k: v for k, v in extra.items() if v})
+    assert copied == original
+
+
+# -- limits, errors, ownership -----------------------------------------------------
+
+
+def test_too_large_directory_points_to_export_jobs(
+    ana: User, directory: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib import config
+
+    fill(ana, directory, [{"email": f"c{i}@example.com"} for i in range(3)])
+    monkeypatch.setenv("SYNC_EXPORT_MAX_CONTACTS", "2")
+    config.settings.cache_clear()
+    try:
+        status, body, headers = download(ana, directory, "csv")
+    finally:
+        monkeypatch.delenv("SYNC_EXPORT_MAX_CONTACTS")
+        config.settings.cache_clear()
+    assert status == 413
+    assert headers["content-type"] == "application/problem+json"
+    problem = json.loads(body)
+    assert "POST /api/contacts/exports" in problem["detail"]
+    assert problem["export_jobs_url"] == "/api/contacts/exports"
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [("format=csv", "directory_id"), ("directory_id={d}&format=docx", "format")],
+)
+def test_error_on_bad_export_query_names_the_field(
+    ana: User, directory: str, query: str, field: str
+) -> None:
+    status, problem, _ = ana.get("/api/contacts/contacts/export?" + query.format(d=directory))
+    assert status == 400
+    assert field in problem["errors"]
+
+
+def test_another_users_directory_is_not_found(ana: User, bruno: User, directory: str) -> None:
+    status, _, _ = download(bruno, directory, "csv")
+    assert status == 404
+    status, _, _ = bruno.post("/api/contacts/exports", {"directory_id": directory, "format": "csv"})
+    assert status == 404
+
+
+# -- export jobs -----------------------------------------------------------------------
+
+
+def test_export_job_writes_the_file_and_links_it(ana: User, directory: str) -> None:
+    import requests
+
+    fill(ana, directory, ROUND_TRIP)
+    status, job, _ = ana.post("/api/contacts/exports", {"directory_id": directory, "format": "csv"})
+    assert status == 202, job
+    assert job["status"] == "pending" and job["download_url"] is None
+    run_queue("exports")
+    status, job, _ = ana.get(f"/api/contacts/exports/{job['id']}")
+    assert status == 200
+    assert job["status"] == "completed", job
+    assert job["row_count"] == len(ROUND_TRIP)
+    query = parse_qs(urlparse(job["download_url"]).query)
+    assert "attachment" in query["response-content-disposition"][0]
+    response = requests.get(job["download_url"], timeout=10)
+    assert response.status_code == 200
+    rows = csv_rows(response.content)
+    assert {row[2] for row in rows[1:]} == {c["email"] for c in ROUND_TRIP}
+
+
+def test_export_job_of_a_deleted_directory_fails_with_a_reason(ana: User, directory: str) -> None:
+    status, job, _ = ana.post("/api/contacts/exports", {"directory_id": directory, "format": "pdf"})
+    assert status == 202
+    assert ana.delete(f"/api/directory/directories/{directory}")[0] == 204
+    run_queue("exports")
+    _, job, _ = ana.get(f"/api/contacts/exports/{job['id']}")
+    assert job["status"] == "failed"
+    assert "deleted" in job["failure_reason"]
+
+
+def test_dead_letter_fails_the_export_job(ana: User, directory: str) -> None:
+    from chalicelib.exports.handlers import handle_dead_letter
+
+    _, job, _ = ana.post("/api/contacts/exports", {"directory_id": directory, "format": "csv"})
+    handle_dead_letter({"owner_id": ana.id, "export_id": job["id"]})
+    _, job, _ = ana.get(f"/api/contacts/exports/{job['id']}")
+    assert job["status"] == "failed" and job["failure_reason"]
+
+
+def test_error_on_bad_export_job_body(ana: User, directory: str, bruno: User) -> None:
+    status, problem, _ = ana.post("/api/contacts/exports", {"directory_id": directory})
+    assert status == 400 and "format" in problem["errors"]
+    status, problem, _ = ana.post(
+        "/api/contacts/exports", {"directory_id": directory, "format": "odt"}
+    )
+    assert status == 400 and "format" in problem["errors"]
+    _, job, _ = ana.post("/api/contacts/exports", {"directory_id": directory, "format": "csv"})
+    assert bruno.get(f"/api/contacts/exports/{job['id']}")[0] == 404
+    assert ana.get("/api/contacts/exports/not-an-id")[0] == 404
+
+
+def test_redelivered_export_message_does_not_redo_a_finished_job(ana: User, directory: str) -> None:
+    from chalicelib.exports.handlers import handle_export_message
+
+    fill(ana, directory, ROUND_TRIP[:1])
+    _, job, _ = ana.post("/api/contacts/exports", {"directory_id": directory, "format": "xlsx"})
+    run_queue("exports")
+    _, done, _ = ana.get(f"/api/contacts/exports/{job['id']}")
+    handle_export_message({"owner_id": ana.id, "export_id": job["id"]})
+    _, again, _ = ana.get(f"/api/contacts/exports/{job['id']}")
+    assert again["finished_at"] == done["finished_at"] and again["status"] == "completed"
+
+
+def test_imported_contacts_with_extra_fields_export_by_email(ana: User, directory: str) -> None:
+    drop_file(directory, "people.csv", b"email,first_name,Company\r\nana@example.com,Ana,Acme\r\n")
+    finish_imports(ana, directory)
+    assert by_email(contacts_of(ana, directory))["ana@example.com"]["first_name"] == "Ana"
+    status, data, _ = download(ana, directory, "csv")
+    assert status == 200
+    rows = csv_rows(data)
+    header = [column.lower() for column in rows[0]]
+    assert rows[1][header.index("company")] == "Acme"
