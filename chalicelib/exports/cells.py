@@ -7,7 +7,6 @@ text. Formula neutralisation lives here too, so CSV and XLSX follow one rule.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,20 +47,31 @@ def as_text(value: Any) -> str:
 
 @dataclass
 class Layout:
-    """The columns of one export and what a first pass learnt about their contents."""
+    """The columns of one export, learnt while its rows are written.
+
+    A key first seen at row 5,000 becomes a column from there on; rows
+    before it are padded when the file is assembled (see
+    :mod:`chalicelib.exports.spreadsheets`). One read of the directory is
+    enough that way.
+    """
 
     extra_keys: list[str] = field(default_factory=list)
-    # Longest text seen per column (characters), for spreadsheet widths.
-    longest: dict[str, int] = field(default_factory=dict)
-    rows: int = 0
+    # Longest text seen per column index (characters), for spreadsheet widths.
+    longest: list[int] = field(default_factory=lambda: [0] * len(CORE_COLUMNS))
+    _known: set[str] = field(default_factory=set)
 
     @property
     def columns(self) -> list[str]:
         return [*CORE_COLUMNS, *self.extra_keys]
 
-    def row(self, contact: ContactRecord) -> list[str]:
-        """The contact's cells, in column order."""
+    def cells(self, contact: ContactRecord) -> list[str]:
+        """The contact's cells in column order, adding any extra key not seen before."""
         extra = contact.extra or {}
+        for key in extra:
+            if key not in self._known:
+                self._known.add(key)
+                self.extra_keys.append(key)
+                self.longest.append(0)
         return [
             contact.first_name or "",
             contact.last_name or "",
@@ -70,22 +80,9 @@ class Layout:
             *(as_text(extra.get(key)) for key in self.extra_keys),
         ]
 
-    def learn(self, contact: ContactRecord) -> None:
-        """Note the contact's extra keys and text lengths (first pass)."""
-        self.rows += 1
-        seen = set(self.extra_keys)
-        for key in contact.extra or {}:
-            if key not in seen:
-                self.extra_keys.append(key)
-                seen.add(key)
-        for column, text in zip(self.columns, self.row(contact), strict=True):
-            if len(text) > self.longest.get(column, 0):
-                self.longest[column] = len(text)
-
-
-def layout_of(contacts: Iterable[ContactRecord]) -> Layout:
-    """One pass over the contacts: the columns the export needs."""
-    layout = Layout()
-    for contact in contacts:
-        layout.learn(contact)
-    return layout
+    def measure(self, cells: list[str]) -> None:
+        """Note how wide each cell is (for spreadsheet column widths)."""
+        longest = self.longest
+        for index, text in enumerate(cells):
+            if len(text) > longest[index]:
+                longest[index] = len(text)

@@ -33,22 +33,16 @@ def contacts_of(directory: DirectoryRecord) -> Iterator[ContactRecord]:
 
 
 def write_export(out: IO[bytes], fmt: str, directory: DirectoryRecord, now: datetime) -> int:
-    """Write the directory's export in ``fmt`` to ``out``; returns the contacts written.
-
-    CSV and XLSX read the directory twice: once to learn the ``extra``
-    columns (and widths), once to write; so memory does not grow with it.
-    """
+    """Write the directory's export in ``fmt`` to ``out``; returns the contacts written."""
     if fmt == "pdf":
         from chalicelib.exports.pdf_report import write_pdf
 
         count = int(directory.contact_count or 0)
         return write_pdf(out, directory.name, now, count, contacts_of(directory))
-    from chalicelib.exports.cells import layout_of
     from chalicelib.exports.spreadsheets import write_csv, write_xlsx
 
-    layout = layout_of(contacts_of(directory))
     writer = write_csv if fmt == "csv" else write_xlsx
-    return writer(out, layout, contacts_of(directory))
+    return writer(out, contacts_of(directory))
 
 
 def filename_for(directory: DirectoryRecord, fmt: str, now: datetime) -> str:

@@ -134,6 +134,7 @@ def _shaped(text: str, font: str, size: float) -> Any:
     return shapeStr(text, font, size)
 
 
+@lru_cache(maxsize=65536)
 def _run_width(run: Run, size: float) -> float:
     from reportlab.pdfbase.pdfmetrics import stringWidth
 

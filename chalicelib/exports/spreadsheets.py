@@ -10,13 +10,20 @@ and no value can become a formula or an error: a cell that looks like a
 formula is stored as text with Excel's own "quote prefix" flag, which is
 what Excel does when someone types ``'=1+1``. The header is bold and frozen,
 and widths follow the longest value of each column.
+
+Both read the directory once: rows go to a temporary CSV on disk while the
+columns are learnt, then the file is assembled with the header first and
+short rows (written before a later contact brought a new ``extra`` key)
+padded. Memory stays flat whatever the directory's size.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 from chalicelib.contacts.models import ContactRecord
@@ -25,41 +32,67 @@ from chalicelib.exports.cells import Layout, looks_like_formula, neutralised
 # Excel refuses longer cells; the CSV export keeps such values whole.
 XLSX_MAX_CELL = 32_767
 MIN_WIDTH, MAX_WIDTH = 8, 60
+# An extra value may be up to the contact's 64 KB; csv's default limit is 128 K.
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 
-def write_csv(out: IO[bytes], layout: Layout, contacts: Iterable[ContactRecord]) -> int:
+def write_csv(out: IO[bytes], contacts: Iterable[ContactRecord]) -> int:
     """Write the CSV to ``out``; returns the number of contacts written."""
-    text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="", write_through=False)
-    writer = csv.writer(text, lineterminator="\r\n")
-    writer.writerow([neutralised(column) for column in layout.columns])
-    written = 0
-    for contact in contacts:
-        writer.writerow([neutralised(cell) for cell in layout.row(contact)])
-        written += 1
-    text.flush()
-    text.detach()  # leave ``out`` open for the caller
+    layout = Layout()
+    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as spool:
+        written = _spool(contacts, layout, spool, for_csv=True)
+        text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
+        writer = csv.writer(text, lineterminator="\r\n")
+        writer.writerow([neutralised(column) for column in layout.columns])
+        writer.writerows(_padded(spool, len(layout.columns)))
+        text.flush()
+        text.detach()  # leave ``out`` open for the caller
     return written
 
 
-def write_xlsx(out: IO[bytes], layout: Layout, contacts: Iterable[ContactRecord]) -> int:
+def write_xlsx(out: IO[bytes], contacts: Iterable[ContactRecord]) -> int:
     """Write the workbook to ``out``; returns the number of contacts written."""
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
 
-    workbook = Workbook(write_only=True)
-    sheet: Any = workbook.create_sheet("Contacts")
-    for index, column in enumerate(layout.columns, start=1):
-        longest = max(len(column), layout.longest.get(column, 0))
-        width = min(MAX_WIDTH, max(MIN_WIDTH, longest + 2))
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "A2"
-    sheet.append([_header_cell(sheet, column) for column in layout.columns])
+    layout = Layout()
+    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as spool:
+        written = _spool(contacts, layout, spool, for_csv=False)
+        workbook = Workbook(write_only=True)
+        sheet: Any = workbook.create_sheet("Contacts")
+        for index, column in enumerate(layout.columns):
+            width = min(MAX_WIDTH, max(MIN_WIDTH, len(column), layout.longest[index]) + 2)
+            sheet.column_dimensions[get_column_letter(index + 1)].width = width
+        sheet.freeze_panes = "A2"
+        sheet.append([_header_cell(sheet, column) for column in layout.columns])
+        for row in _padded(spool, len(layout.columns)):
+            sheet.append([_text_cell(sheet, text) for text in row])
+        workbook.save(out)
+    return written
+
+
+def _spool(
+    contacts: Iterable[ContactRecord], layout: Layout, spool: IO[str], *, for_csv: bool
+) -> int:
+    writer = csv.writer(spool, lineterminator="\n")
     written = 0
     for contact in contacts:
-        sheet.append([_text_cell(sheet, text) for text in layout.row(contact)])
+        cells = layout.cells(contact)
+        if for_csv:
+            cells = [neutralised(cell) for cell in cells]
+        else:
+            layout.measure(cells)
+        writer.writerow(cells)
         written += 1
-    workbook.save(out)
+    spool.seek(0)
     return written
+
+
+def _padded(spool: IO[str], width: int) -> Iterator[list[str]]:
+    for row in csv.reader(spool):
+        if len(row) < width:
+            row.extend([""] * (width - len(row)))
+        yield row
 
 
 def _header_cell(sheet: Any, text: str) -> Any:
