@@ -25,7 +25,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 if TYPE_CHECKING:
     from reportlab.pdfgen.canvas import Canvas
@@ -54,8 +54,7 @@ FALLBACKS = (
 KIND_OF = {font.name: font.kind for font in FALLBACKS} | {BODY: "plain", BOLD: "plain"}
 
 
-@dataclass(frozen=True)
-class Run:
+class Run(NamedTuple):  # a tuple: made once per cell, so cheap to build
     font: str
     text: str
     kind: RunKind
@@ -86,6 +85,11 @@ def _glyphs_of(font_name: str) -> dict[int, int]:
 MISSING = "\ufffd"  # what a character no font has becomes: visible, and never an error
 
 
+@lru_cache(maxsize=16)
+def _chars_of(font_name: str) -> frozenset[str]:
+    return frozenset(map(chr, _glyphs_of(font_name)))
+
+
 def _font_for(char: str, base: str) -> str | None:
     code = ord(char)
     if code in _glyphs_of(base) or unicodedata.category(char) in ("Zs", "Cc", "Cf"):
@@ -96,10 +100,10 @@ def _font_for(char: str, base: str) -> str | None:
     return None
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)
 def runs_of(text: str, base: str = BODY) -> tuple[Run, ...]:
     """The text cut into runs that one font draws, in visual order."""
-    if text.isascii():
+    if text.isascii() or _chars_of(base).issuperset(text):
         return (Run(base, text, "plain"),)
     if any(_font_for(char, base) is None for char in text):
         text = "".join(MISSING if _font_for(char, base) is None else char for char in text)
@@ -127,14 +131,14 @@ def _starts_right_to_left(text: str) -> bool:
     return False
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)
 def _shaped(text: str, font: str, size: float) -> Any:
     from reportlab.pdfbase.ttfonts import shapeStr
 
     return shapeStr(text, font, size)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)
 def _run_width(run: Run, size: float) -> float:
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
@@ -147,7 +151,7 @@ def _run_width(run: Run, size: float) -> float:
     return float(sum(glyph.x_advance for glyph in data) * size / 1000)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)
 def text_width(text: str, size: float, base: str = BODY) -> float:
     """The width of the text in points, as :func:`draw_text` draws it."""
     return sum(_run_width(run, size) for run in runs_of(text, base))
