@@ -58,6 +58,8 @@ class Settings:
     echo_messages: bool
     default_phone_region: str
     max_upload_bytes: int
+    delivery_lease_seconds: int
+    send_retry_base_seconds: int
 
     def table_name(self, logical: str) -> str:
         """The DynamoDB table name for a logical table (``users`` …)."""
@@ -101,6 +103,11 @@ def settings() -> Settings:
         default_phone_region=_env("DEFAULT_PHONE_REGION", "US").upper(),
         # Lambda takes 6 MB per request, and API Gateway base64-encodes files.
         max_upload_bytes=_env_int("MAX_UPLOAD_BYTES", 4 * 1024 * 1024),
+        # How long a sender owns a claimed delivery: one send's worth, with
+        # room. A redelivery before then retries later rather than resend.
+        delivery_lease_seconds=_env_int("DELIVERY_LEASE_SECONDS", 30),
+        # A send that was throttled comes back after base * 2^(receives - 1) s.
+        send_retry_base_seconds=_env_int("SEND_RETRY_BASE_SECONDS", 5),
     )
 
 
