@@ -49,7 +49,8 @@ def test_can_create_list_get_update_and_delete_a_draft(ana: User, directory: str
     assert (patched["name"], patched["subject"]) == ("Summer news", "Hello {{ first_name }}")
 
     status, replaced, _ = ana.put(
-        url, {"name": "Texts", "channel": "sms", "body": "Hi {{ first_name }}", "directory": directory}
+        url,
+        {"name": "Texts", "channel": "sms", "body": "Hi {{ first_name }}", "directory": directory},
     )
     assert status == 200, replaced
     assert (replaced["channel"], replaced["subject"]) == ("sms", None)
@@ -88,7 +89,10 @@ def test_error_on_a_template_syntax_error_names_the_field(
         ({"name": "x", "channel": "fax", "body": "b", "directory": "d"}, {"channel"}),
         ({"name": " ", "channel": "email", "subject": "s", "body": "b"}, {"name", "directory"}),
         ({"name": "x", "channel": "email", "body": "b", "directory": "D"}, {"subject"}),
-        ({"name": "x", "channel": "sms", "subject": "s", "body": "b", "directory": "D"}, {"subject"}),
+        (
+            {"name": "x", "channel": "sms", "subject": "s", "body": "b", "directory": "D"},
+            {"subject"},
+        ),
         ({"name": "x", "channel": "email", "subject": "s", "body": "", "directory": "D"}, {"body"}),
         ({"name": "x", "channel": "email", "subject": "s", "body": 7, "directory": "D"}, {"body"}),
     ],
