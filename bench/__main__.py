@@ -1,7 +1,8 @@
 """`make bench`: every benchmark, cold start first."""
 
-from bench import cold_start, imports, list_contacts
+from bench import campaigns, cold_start, imports, list_contacts
 
 cold_start.run()
 list_contacts.run()
 imports.run()
+campaigns.run()

@@ -373,3 +373,30 @@ def test_a_fan_out_that_runs_out_of_retries_fails_the_campaign(
     assert campaign["status"] == "failed"
     assert "page 0" in campaign["error"]
     assert sent_emails() == []
+
+
+def test_a_fan_out_run_that_dies_outright_holds_its_page_until_its_lease_ends(
+    ana: User, directory: str, monkeypatch: pytest.MonkeyPatch, quick_retries: None
+) -> None:
+    from chalicelib.campaigns import fanout
+    from chalicelib.db import utcnow
+
+    add_people(ana, directory, 3)
+    real_queue_sends = fanout._queue_sends
+
+    def crash(*args: Any) -> None:
+        raise Crash
+
+    monkeypatch.setattr(fanout, "_queue_sends", crash)
+    campaign_id = start(ana, directory)
+    with pytest.raises(Crash):
+        run_queue("campaigns", max_batches=1)
+    monkeypatch.setattr(fanout, "_queue_sends", real_queue_sends)
+    run_queue("campaigns", max_batches=1)  # the page is still leased: nothing happens
+    assert campaign_of(ana, campaign_id)["status"] == "queued"
+    monkeypatch.setattr(fanout, "utcnow", lambda: utcnow() + timedelta(minutes=2))
+    run_all()
+    campaign = campaign_of(ana, campaign_id)
+    assert campaign["status"] == "completed"
+    assert campaign["stats"] == {"total": 3, "pending": 0, "sent": 3, "failed": 0, "skipped": 0}
+    assert sorted(emails_by_address().values()) == [1] * 3

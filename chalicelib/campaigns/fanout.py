@@ -6,8 +6,11 @@ the pending ones on the deliveries queue, moves the campaign's counters
 and progress in one conditional update, then queues the next page.
 
 Every step may run twice (SQS redelivers; a run may die anywhere):
-- a delivery is put only if it does not exist, so a rerun never resets one
-  that is already being sent or sent;
+- a run first takes a lease on its page (a conditional update of the
+  campaign), so two copies of a message never work on one page at once;
+- deliveries an earlier run wrote are read back and kept as they are, so a
+  rerun never resets one that is being sent or sent; the new ones are
+  written 25 to a request (no condition needed under the lease);
 - the counters move in the same conditional update that advances the page
   number, so each page is counted once, from what its deliveries say;
 - the send messages go out before that update, and duplicates are harmless
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import timedelta
 from typing import Any
 
 from pynamodb.exceptions import PutError, UpdateError
@@ -38,6 +42,8 @@ from chalicelib.queues import queue_url
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 250
+# A page's run takes a few seconds; a dead run's lease frees the page after this.
+LEASE_SECONDS = 60
 # Contacts per message on the deliveries queue, and messages per SQS call:
 # 250 deliveries ride on one SendMessageBatch.
 DELIVERIES_PER_MESSAGE = 25
@@ -65,7 +71,44 @@ def handle_fan_out(message: dict[str, Any]) -> None:
         return
     if page > done_pages:
         raise RuntimeError(f"fan-out page {page} came before page {done_pages} was done")
-    _fan_out_page(campaign, page)
+    if not _take_page(campaign, page):
+        return
+    try:
+        _fan_out_page(campaign, page)
+    except Exception:
+        # The retry need not wait for the lease (a run that dies outright does).
+        _release_page(campaign, page)
+        raise
+
+
+class PageBusyError(Exception):
+    """Another run holds the page's lease: this message comes back later."""
+
+
+def _take_page(campaign: CampaignRecord, page: int) -> bool:
+    """Lease the page for this run; False if it turns out done, PageBusyError if leased."""
+    now = utcnow()
+    try:
+        campaign.update(
+            actions=[CampaignRecord.fanout_lease_until.set(now + timedelta(seconds=LEASE_SECONDS))],
+            condition=(CampaignRecord.fanout_pages == page)
+            & CampaignRecord.status.is_in(models.QUEUED, models.SENDING)
+            & (
+                CampaignRecord.fanout_lease_until.does_not_exist()
+                | (CampaignRecord.fanout_lease_until < now)
+            ),
+        )
+    except UpdateError as exc:
+        if not condition_failed(exc):
+            raise
+        campaign.refresh(consistent_read=True)
+        if int(campaign.fanout_pages) != page or campaign.status not in (
+            models.QUEUED,
+            models.SENDING,
+        ):
+            return False
+        raise PageBusyError(f"fan-out page {page} is being done by another run") from None
+    return True
 
 
 def _campaign(message: dict[str, Any]) -> CampaignRecord | None:
@@ -74,6 +117,16 @@ def _campaign(message: dict[str, Any]) -> CampaignRecord | None:
     except CampaignRecord.DoesNotExist:
         log.error("fan-out for a missing campaign %s", message.get("campaign_id"))
         return None
+
+
+def _release_page(campaign: CampaignRecord, page: int) -> None:
+    try:
+        campaign.update(
+            actions=[CampaignRecord.fanout_lease_until.remove()],
+            condition=CampaignRecord.fanout_pages == page,
+        )
+    except Exception:
+        log.warning("could not release the lease of fan-out page %d", page)
 
 
 def _fan_out_page(campaign: CampaignRecord, page: int) -> None:
@@ -85,7 +138,7 @@ def _fan_out_page(campaign: CampaignRecord, page: int) -> None:
     )
     deliveries = [_delivery_for(campaign, contact) for contact in contacts]
     cursor = contacts.last_evaluated_key if len(deliveries) == PAGE_SIZE else None
-    stored = [_store(delivery) for delivery in deliveries]
+    stored = _store(deliveries)
     skipped = sum(1 for d in stored if d.status == models.SKIPPED)
     # Only deliveries still waiting: one an earlier run queued and a sender
     # already took needs no second message.
@@ -100,6 +153,7 @@ def _fan_out_page(campaign: CampaignRecord, page: int) -> None:
         if cursor
         else CampaignRecord.fanout_cursor.remove(),
         CampaignRecord.status.set(models.SENDING),
+        CampaignRecord.fanout_lease_until.remove(),
         CampaignRecord.updated_at.set(utcnow()),
     ]
     if last:
@@ -188,20 +242,27 @@ def _taken(campaign: CampaignRecord, contact: ContactRecord, destination: str) -
     return False
 
 
-def _store(delivery: DeliveryRecord) -> DeliveryRecord:
-    """The delivery as stored: this one if new, else the one an earlier run wrote.
+def _store(deliveries: list[DeliveryRecord]) -> list[DeliveryRecord]:
+    """The page's deliveries as stored: new ones written, ones an earlier run wrote kept.
 
-    A delivery an earlier run wrote keeps its status (it may be sent by
-    now); the page still counts it as it was created, pending or skipped,
-    since the sender has already moved the counters for what it did.
+    A kept delivery may be sent by now; the page still counts it as it was
+    created, pending or skipped, since the sender has already moved the
+    counters for what it did.
     """
-    try:
-        delivery.save(condition=DeliveryRecord.contact_id.does_not_exist())
-    except PutError as exc:
-        if not condition_failed(exc):
-            raise
-        return DeliveryRecord.get(delivery.campaign_id, delivery.contact_id, consistent_read=True)
-    return delivery
+    if not deliveries:
+        return []
+    campaign_id = deliveries[0].campaign_id
+    existing = {
+        d.contact_id: d
+        for d in DeliveryRecord.batch_get(
+            [(campaign_id, d.contact_id) for d in deliveries], consistent_read=True
+        )
+    }
+    with DeliveryRecord.batch_write() as batch:
+        for delivery in deliveries:
+            if delivery.contact_id not in existing:
+                batch.save(delivery)
+    return [existing.get(d.contact_id, d) for d in deliveries]
 
 
 def _queue_sends(campaign: CampaignRecord, contact_ids: list[str]) -> None:

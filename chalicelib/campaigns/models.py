@@ -69,6 +69,8 @@ class CampaignRecord(Model):
     fanout_pages = NumberAttribute(default=0)
     fanout_cursor = JSONAttribute(null=True)
     fanned_out = BooleanAttribute(default=False)
+    # Until when one run owns the next page (see fanout._take_page).
+    fanout_lease_until = UTCDateTimeAttribute(null=True)
 
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
