@@ -155,3 +155,14 @@ def test_error_on_deliveries_without_a_campaign_or_with_a_bad_status(
     status, problem, _ = ana.get(f"/api/campaigns/deliveries?campaign={campaign['id']}&status=x")
     assert status == 400
     assert list(problem["errors"]) == ["status"]
+
+
+def test_error_on_queueing_a_campaign_whose_directory_was_deleted(
+    ana: User, directory: str
+) -> None:
+    campaign = create(ana, email_campaign(directory))
+    assert ana.delete(f"/api/directory/directories/{directory}")[0] == 204
+    status, problem, _ = ana.post(f"{CAMPAIGNS}/{campaign['id']}/queue")
+    assert status == 409, problem
+    assert list(problem["errors"]) == ["directory"]
+    assert ana.get(f"{CAMPAIGNS}/{campaign['id']}")[1]["status"] == "draft"

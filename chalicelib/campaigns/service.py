@@ -98,6 +98,13 @@ def queue_campaign(owner_id: str, campaign_id: str) -> CampaignRecord:
     """Start sending: draft → queued and one fan-out message; 409 the second time."""
     campaign = get_campaign(owner_id, campaign_id)
     _require_draft(campaign)
+    try:
+        get_directory(owner_id, campaign.directory_id)
+    except NotFoundError:
+        raise ConflictError(
+            "The campaign's directory was deleted; point it at another one first.",
+            errors={"directory": ["This directory no longer exists."]},
+        ) from None
     now = utcnow()
     try:
         campaign.update(
