@@ -339,10 +339,19 @@ def test_a_crash_between_claim_and_send_is_retried_not_lost(
 
 
 def test_sends_that_run_out_of_retries_are_failed_by_the_dead_letter_handler(
-    ana: User, directory: str, ses_calls: list[str], quick_retries: None
+    ana: User, directory: str, monkeypatch: pytest.MonkeyPatch, quick_retries: None
 ) -> None:
+    from chalicelib.channels import email
+
+    real_send = email.send_email
+
+    def fails_for_one(to: str, subject: str, text: str) -> str:
+        if to == "person0@example.com":
+            raise RuntimeError("the provider's SDK chokes on this one")
+        return real_send(to, subject, text)
+
+    monkeypatch.setattr(email, "send_email", fails_for_one)
     add_people(ana, directory, 2)
-    FAULTS.append(("person0@example.com", "TooManyRequestsException", 100))
     campaign_id = start(ana, directory)
     run_all()
     assert campaign_of(ana, campaign_id)["status"] == "sending"
@@ -352,7 +361,10 @@ def test_sends_that_run_out_of_retries_are_failed_by_the_dead_letter_handler(
     assert campaign["stats"] == {"total": 2, "pending": 0, "sent": 1, "failed": 1, "skipped": 0}
     (failed,) = deliveries_of(ana, campaign_id, "failed")
     assert failed["destination"] == "person0@example.com"
-    assert failed["error"].startswith("Not sent after 5 attempts: TooManyRequestsException")
+    assert failed["error"] == (
+        "Not sent after 10 attempts: RuntimeError: the provider's SDK chokes on this one"
+    )
+    assert emails_by_address() == {"person1@example.com": 1}
 
 
 def test_a_fan_out_that_runs_out_of_retries_fails_the_campaign(
@@ -400,3 +412,35 @@ def test_a_fan_out_run_that_dies_outright_holds_its_page_until_its_lease_ends(
     assert campaign["status"] == "completed"
     assert campaign["stats"] == {"total": 3, "pending": 0, "sent": 3, "failed": 0, "skipped": 0}
     assert sorted(emails_by_address().values()) == [1] * 3
+
+
+def test_a_run_short_of_time_stops_claiming_and_the_rest_is_sent_on_retry(
+    ana: User, directory: str, quick_retries: None
+) -> None:
+    import app
+    from chalicelib.aws import client
+    from chalicelib.queues import queue_url
+    from local.pump import sqs_event
+
+    add_people(ana, directory, 4)
+    campaign_id = start(ana, directory)
+    run_queue("campaigns")
+    sqs = client("sqs")
+    received = sqs.receive_message(
+        QueueUrl=queue_url("deliveries"), AttributeNames=["All"], MaxNumberOfMessages=10
+    )["Messages"]
+    checks = iter([60_000, 60_000, 9_000])
+
+    class AlmostOutOfTime:
+        def get_remaining_time_in_millis(self) -> int:
+            return next(checks, 1_000)
+
+    result = app.send_deliveries(sqs_event(received, "arn:queue", "us-east-1"), AlmostOutOfTime())
+    assert result == {"batchItemFailures": [{"itemIdentifier": received[0]["MessageId"]}]}
+    assert len(sent_emails()) == 2
+    assert campaign_of(ana, campaign_id)["stats"]["sent"] == 2
+    run_all()
+    campaign = campaign_of(ana, campaign_id)
+    assert campaign["status"] == "completed"
+    assert campaign["stats"] == {"total": 4, "pending": 0, "sent": 4, "failed": 0, "skipped": 0}
+    assert sorted(emails_by_address().values()) == [1] * 4

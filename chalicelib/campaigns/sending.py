@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -37,6 +38,10 @@ from chalicelib.db import condition_failed, utcnow
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 900
+# A run with less time than this left claims nothing more: it counts what it
+# did and lets the message come back, so a Lambda timeout never falls
+# between recording a delivery and counting it.
+STOP_WHEN_MS_LEFT = 10_000
 MAX_ERROR_LENGTH = 1000
 
 
@@ -55,13 +60,16 @@ class Outcomes:
 
 def process_deliveries(event: Any) -> dict[str, Any]:
     """Handle a batch from the deliveries queue; ``batchItemFailures`` names what must retry."""
+    from chalicelib.events import remaining_ms
+
+    time_left = remaining_ms(event.context)
     failures = []
     for record in event:
         raw = record.to_dict()
         logs.clear_keys()
         logs.append_keys(message_id=raw.get("messageId"))
         try:
-            outcome = send_message(_parse(record.body))
+            outcome = send_message(_parse(record.body), time_left)
         except Exception:
             log.exception("send message failed; it will be retried")
             outcome = Outcomes(retry=True)
@@ -83,7 +91,7 @@ def _parse(body: str) -> tuple[str, list[str]]:
     return message["campaign_id"], ids
 
 
-def send_message(parsed: tuple[str, list[str]]) -> Outcomes:
+def send_message(parsed: tuple[str, list[str]], time_left: Callable[[], int]) -> Outcomes:
     """Claim, send and record each delivery a message names; the counters move once at the end."""
     campaign_id, contact_ids = parsed
     logs.append_keys(campaign_id=campaign_id)
@@ -92,6 +100,9 @@ def send_message(parsed: tuple[str, list[str]]) -> Outcomes:
     owner_id = ""
     try:
         for contact_id in contact_ids:
+            if time_left() < STOP_WHEN_MS_LEFT:
+                outcomes.retry = True
+                break
             try:
                 delivery = _claim(campaign_id, contact_id)
             except ClaimedElsewhereError:
@@ -102,7 +113,10 @@ def send_message(parsed: tuple[str, list[str]]) -> Outcomes:
             owner_id = delivery.owner_id
             if campaign is None:
                 campaign = CampaignRecord.get(owner_id, campaign_id)
-            _send_one(campaign, delivery, outcomes)
+            if not _send_one(campaign, delivery, outcomes):
+                # Throttled or faulty: the next sends would fare the same.
+                # The message comes back after its backoff for the rest.
+                break
     finally:
         # Even when a run fails half-way, what it recorded is counted.
         if owner_id:
@@ -110,7 +124,12 @@ def send_message(parsed: tuple[str, list[str]]) -> Outcomes:
     return outcomes
 
 
-def _send_one(campaign: CampaignRecord, delivery: DeliveryRecord, outcomes: Outcomes) -> None:
+def _send_one(campaign: CampaignRecord, delivery: DeliveryRecord, outcomes: Outcomes) -> bool:
+    """Send one claimed delivery and record it; False if the provider asks to back off.
+
+    Throttling is account-wide: after one throttled send the rest of the
+    message waits for the retry rather than hammer the provider.
+    """
     try:
         message = OutgoingMessage(
             to=str(delivery.destination),
@@ -121,24 +140,26 @@ def _send_one(campaign: CampaignRecord, delivery: DeliveryRecord, outcomes: Outc
         )
     except templates.RenderError as exc:
         outcomes.failed += _finish(delivery, models.DELIVERY_FAILED, error=f"Template: {exc}")
-        return
+        return True
     try:
         provider_id = channel_for(campaign.channel).send(message)
     except SendError as exc:
         if exc.retryable:
             _release(delivery, str(exc))
             outcomes.retry = True
-        else:
-            outcomes.failed += _finish(delivery, models.DELIVERY_FAILED, error=str(exc))
-        return
+            return False
+        outcomes.failed += _finish(delivery, models.DELIVERY_FAILED, error=str(exc))
+        return True
     except Exception as exc:
         # An error no adapter classified: give the claim back and retry later;
         # the dead-letter queue ends it if it never goes away.
+        # It may be about this message alone, so the others still go.
         log.exception("unexpected error sending delivery %s", delivery.contact_id)
         _release(delivery, f"{type(exc).__name__}: {exc}")
         outcomes.retry = True
-        return
+        return True
     outcomes.sent += _finish(delivery, models.SENT, provider_id=provider_id)
+    return True
 
 
 def _claim(campaign_id: str, contact_id: str) -> DeliveryRecord | None:
