@@ -166,3 +166,25 @@ def test_error_on_queueing_a_campaign_whose_directory_was_deleted(
     assert status == 409, problem
     assert list(problem["errors"]) == ["directory"]
     assert ana.get(f"{CAMPAIGNS}/{campaign['id']}")[1]["status"] == "draft"
+
+
+@pytest.mark.parametrize(
+    ("source", "rendered"),
+    [
+        ("Hi {{ first_name }} from {{ extra.company }}", "Hi Zoë from Acme"),
+        ("{{ extra.missing }}|{{ extra.missing.deeper }}|{{ phone }}", "||"),
+        ("{{ first_name.__class__.__mro__ }}{{ extra.__class__.__init__.__globals__ }}", ""),
+    ],
+)
+def test_templates_render_contact_fields_and_nothing_of_python(source: str, rendered: str) -> None:
+    from chalicelib.campaigns.templates import contact_fields, render
+
+    fields = contact_fields("Zoë", "Martin", "zoe@example.com", None, {"company": "Acme"})
+    assert render(source, fields) == rendered
+
+
+def test_error_on_a_template_the_sandbox_refuses_at_render() -> None:
+    from chalicelib.campaigns.templates import RenderError, contact_fields, render
+
+    with pytest.raises(RenderError, match="Range too big"):
+        render("{{ range(10**7) | list | length }}", contact_fields("a", "b", None, None, {}))
