@@ -114,7 +114,7 @@ def send_message(parsed: tuple[str, list[str]], time_left: Callable[[], int]) ->
             if campaign is None:
                 campaign = CampaignRecord.get(owner_id, campaign_id)
             if not _send_one(campaign, delivery, outcomes):
-                # Throttled or faulty: the next sends would fare the same.
+                # Throttled or a provider fault: the next sends would fare the same.
                 # The message comes back after its backoff for the rest.
                 break
     finally:
