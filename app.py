@@ -7,6 +7,7 @@ from typing import Any
 from chalice.app import Chalice, SQSEvent
 
 from chalicelib.accounts.routes import bp as accounts_routes
+from chalicelib.campaigns.routes import bp as campaigns_routes
 from chalicelib.config import settings
 from chalicelib.contacts.routes import bp as contacts_routes
 from chalicelib.directories.routes import bp as directories_routes
@@ -21,6 +22,7 @@ app.register_blueprint(directories_routes, url_prefix="/api/directory")
 app.register_blueprint(contacts_routes, url_prefix="/api/contacts")
 app.register_blueprint(imports_routes, url_prefix="/api/contacts")
 app.register_blueprint(exports_routes, url_prefix="/api/contacts")
+app.register_blueprint(campaigns_routes, url_prefix="/api/campaigns")
 # Every body is binary to API Gateway: uploads reach the app byte for byte,
 # and exported files reach the client intact whatever Accept it sends (with
 # a narrower list API Gateway decodes a body only for a matching Accept, and
@@ -75,3 +77,34 @@ def fail_dead_exports(event: SQSEvent) -> dict[str, Any]:
     from chalicelib.exports.handlers import handle_dead_letter
 
     return process_batch(event, handle_dead_letter)
+
+
+@app.on_sqs_message(queue=settings().queue_name("campaigns"), batch_size=1)
+def fan_out_campaign(event: SQSEvent) -> dict[str, Any]:
+    from chalicelib.campaigns.handlers import handle_fan_out
+    from chalicelib.events import process_batch
+
+    return process_batch(event, handle_fan_out)
+
+
+@app.on_sqs_message(queue=settings().queue_name("campaigns-dlq"), batch_size=10)
+def fail_dead_campaigns(event: SQSEvent) -> dict[str, Any]:
+    from chalicelib.campaigns.handlers import handle_dead_fan_out
+    from chalicelib.events import process_batch
+
+    return process_batch(event, handle_dead_fan_out)
+
+
+@app.on_sqs_message(queue=settings().queue_name("deliveries"), batch_size=10)
+def send_deliveries(event: SQSEvent) -> dict[str, Any]:
+    from chalicelib.campaigns.sending import process_deliveries
+
+    return process_deliveries(event)
+
+
+@app.on_sqs_message(queue=settings().queue_name("deliveries-dlq"), batch_size=10)
+def fail_dead_deliveries(event: SQSEvent) -> dict[str, Any]:
+    from chalicelib.campaigns.sending import handle_dead_deliveries
+    from chalicelib.events import process_batch
+
+    return process_batch(event, handle_dead_deliveries)

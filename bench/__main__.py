@@ -1,8 +1,9 @@
 """`make bench`: every benchmark, cold start first."""
 
-from bench import cold_start, exports, imports, list_contacts
+from bench import campaigns, cold_start, exports, imports, list_contacts
 
 cold_start.run()
 list_contacts.run()
 imports.run()
 exports.run()
+campaigns.run()

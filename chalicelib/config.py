@@ -61,6 +61,8 @@ class Settings:
     sync_export_max_contacts: int
     sync_pdf_max_contacts: int
     sync_export_max_bytes: int
+    delivery_lease_seconds: int
+    send_retry_base_seconds: int
 
     def table_name(self, logical: str) -> str:
         """The DynamoDB table name for a logical table (``users`` …)."""
@@ -109,6 +111,11 @@ def settings() -> Settings:
         sync_export_max_contacts=_env_int("SYNC_EXPORT_MAX_CONTACTS", 20_000),
         sync_pdf_max_contacts=_env_int("SYNC_PDF_MAX_CONTACTS", 2_000),
         sync_export_max_bytes=_env_int("SYNC_EXPORT_MAX_BYTES", 4_000_000),
+        # How long a sender owns a claimed delivery: one send's worth, with
+        # room. A redelivery before then retries later rather than resend.
+        delivery_lease_seconds=_env_int("DELIVERY_LEASE_SECONDS", 30),
+        # A send that was throttled comes back after base * 2^(receives - 1) s.
+        send_retry_base_seconds=_env_int("SEND_RETRY_BASE_SECONDS", 5),
     )
 
 

@@ -10,6 +10,7 @@ from chalicelib.accounts.models import (
     UserKeyRecord,
     UserRecord,
 )
+from chalicelib.campaigns.models import CampaignRecord, DeliveryRecord
 from chalicelib.contacts.models import ContactRecord
 from chalicelib.directories.models import DirectoryRecord
 from chalicelib.exports.models import ExportRecord
@@ -26,6 +27,8 @@ ALL_MODELS: tuple[type[Model], ...] = (
     ContactRecord,
     ImportRecord,
     ExportRecord,
+    CampaignRecord,
+    DeliveryRecord,
 )
 
 # Models whose TTLAttribute DynamoDB should expire on its own.

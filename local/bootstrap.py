@@ -19,6 +19,9 @@ from chalicelib.config import QUEUES, settings
 VISIBILITY_TIMEOUT_SECONDS = 30
 VISIBILITY_BY_QUEUE = {"imports": 180, "exports": 180}
 MAX_RECEIVES = 5
+# A throttled send comes back after a doubling backoff: ten receives give
+# SES about an hour to recover before a delivery is failed.
+RECEIVES_BY_QUEUE = {"deliveries": 10}
 
 
 def create_all() -> dict[str, str]:
@@ -55,7 +58,10 @@ def create_queues() -> dict[str, str]:
         attributes = {
             "VisibilityTimeout": str(VISIBILITY_BY_QUEUE.get(logical, VISIBILITY_TIMEOUT_SECONDS)),
             "RedrivePolicy": json.dumps(
-                {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(MAX_RECEIVES)}
+                {
+                    "deadLetterTargetArn": dlq_arn,
+                    "maxReceiveCount": str(RECEIVES_BY_QUEUE.get(logical, MAX_RECEIVES)),
+                }
             ),
         }
         urls[logical] = sqs.create_queue(QueueName=cfg.queue_name(logical), Attributes=attributes)[

@@ -1,0 +1,88 @@
+"""HTTP routes of campaigns: /api/campaigns/campaigns… and /api/campaigns/deliveries."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from chalice.app import Blueprint, Response
+
+from chalicelib.errors import ValidationError
+from chalicelib.http.bodies import parse_body
+from chalicelib.http.context import current_request
+from chalicelib.http.pagination import page_body, page_request
+from chalicelib.http.routes import accepted, authenticated, created, no_content
+from chalicelib.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from chalicelib.accounts.models import UserRecord
+    from chalicelib.campaigns import schemas, service
+else:
+    # Loaded by the first request that needs them, not at cold start.
+    schemas = lazy_module("chalicelib.campaigns.schemas")
+    service = lazy_module("chalicelib.campaigns.service")
+
+bp = Blueprint(__name__)
+
+
+@bp.route("/campaigns", methods=["POST"])
+@authenticated
+def create_campaign(user: UserRecord) -> Any:
+    body = parse_body(current_request(), schemas.CampaignBody)
+    campaign = service.create_campaign(user.user_id, body.model_dump())
+    return created(service.campaign_out(campaign))
+
+
+@bp.route("/campaigns", methods=["GET"])
+@authenticated
+def list_campaigns(user: UserRecord) -> Any:
+    request = current_request()
+    page = service.list_campaigns(user.user_id, page_request(request.query_params))
+    return page_body(page, [service.campaign_out(c) for c in page.items], request)
+
+
+@bp.route("/campaigns/{campaign_id}", methods=["GET"])
+@authenticated
+def get_campaign(user: UserRecord, campaign_id: str) -> Any:
+    return service.campaign_out(service.get_campaign(user.user_id, campaign_id))
+
+
+@bp.route("/campaigns/{campaign_id}", methods=["PUT", "PATCH"])
+@authenticated
+def update_campaign(user: UserRecord, campaign_id: str) -> Any:
+    request = current_request()
+    replace = request.method == "PUT"
+    model = schemas.CampaignBody if replace else schemas.CampaignFields
+    fields = parse_body(request, model).model_dump(exclude_unset=not replace)
+    campaign = service.update_campaign(user.user_id, campaign_id, fields, replace=replace)
+    return service.campaign_out(campaign)
+
+
+@bp.route("/campaigns/{campaign_id}", methods=["DELETE"])
+@authenticated
+def delete_campaign(user: UserRecord, campaign_id: str) -> Response:
+    service.delete_campaign(user.user_id, campaign_id)
+    return no_content()
+
+
+@bp.route("/campaigns/{campaign_id}/queue", methods=["POST"])
+@authenticated
+def queue_campaign(user: UserRecord, campaign_id: str) -> Any:
+    return accepted(service.campaign_out(service.queue_campaign(user.user_id, campaign_id)))
+
+
+@bp.route("/deliveries", methods=["GET"])
+@authenticated
+def list_deliveries(user: UserRecord) -> Any:
+    request = current_request()
+    params: dict[str, str] = dict(request.query_params or {})
+    campaign_id = params.get("campaign")
+    if not campaign_id:
+        raise ValidationError.for_field("campaign", "Say which campaign: ?campaign=<id>.")
+    status = params.get("status") or None
+    page, campaign = service.list_deliveries(
+        user.user_id, campaign_id, status, page_request(params)
+    )
+    results = [service.delivery_out(d) for d in page.items]
+    # The campaign's counters give the count of any listing without a filter.
+    count = int(campaign.total) if status is None else None
+    return page_body(page, results, request, count=count)
