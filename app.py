@@ -12,6 +12,7 @@ from chalicelib.contacts.routes import bp as contacts_routes
 from chalicelib.directories.routes import bp as directories_routes
 from chalicelib.http import middleware
 from chalicelib.imports.routes import bp as imports_routes
+from chalicelib.openapi.routes import bp as openapi_routes
 
 app = Chalice(app_name="clean-crm")
 middleware.install(app)
@@ -19,6 +20,7 @@ app.register_blueprint(accounts_routes, url_prefix="/api/accounts")
 app.register_blueprint(directories_routes, url_prefix="/api/directory")
 app.register_blueprint(contacts_routes, url_prefix="/api/contacts")
 app.register_blueprint(imports_routes, url_prefix="/api/contacts")
+app.register_blueprint(openapi_routes, url_prefix="/api")
 # Uploaded files must reach the app byte for byte, not as text.
 app.api.binary_types.append("multipart/form-data")
 
