@@ -10,7 +10,7 @@ from chalicelib.accounts.routes import bp as accounts_routes
 from chalicelib.config import settings
 from chalicelib.contacts.routes import bp as contacts_routes
 from chalicelib.directories.routes import bp as directories_routes
-from chalicelib.http import middleware
+from chalicelib.http import cors, middleware
 from chalicelib.imports.routes import bp as imports_routes
 from chalicelib.openapi.routes import bp as openapi_routes
 
@@ -21,6 +21,8 @@ app.register_blueprint(directories_routes, url_prefix="/api/directory")
 app.register_blueprint(contacts_routes, url_prefix="/api/contacts")
 app.register_blueprint(imports_routes, url_prefix="/api/contacts")
 app.register_blueprint(openapi_routes, url_prefix="/api")
+# After every blueprint: each path gets an OPTIONS route for CORS preflights.
+cors.add_preflight_routes(app)
 # Uploaded files must reach the app byte for byte, not as text.
 app.api.binary_types.append("multipart/form-data")
 

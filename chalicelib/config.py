@@ -58,6 +58,7 @@ class Settings:
     echo_messages: bool
     default_phone_region: str
     max_upload_bytes: int
+    cors_allowed_origins: tuple[str, ...]
 
     def table_name(self, logical: str) -> str:
         """The DynamoDB table name for a logical table (``users`` …)."""
@@ -101,6 +102,12 @@ def settings() -> Settings:
         default_phone_region=_env("DEFAULT_PHONE_REGION", "US").upper(),
         # Lambda takes 6 MB per request, and API Gateway base64-encodes files.
         max_upload_bytes=_env_int("MAX_UPLOAD_BYTES", 4 * 1024 * 1024),
+        # Browser origins that may call the API (`*`: any); others get no CORS headers.
+        cors_allowed_origins=tuple(
+            origin.strip().rstrip("/")
+            for origin in os.environ.get("CORS_ALLOWED_ORIGINS", "").split(",")
+            if origin.strip()
+        ),
     )
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from chalice.app import Chalice, Request, Response
 
 from chalicelib import logs
+from chalicelib.http import cors
 from chalicelib.http.context import set_request
 from chalicelib.http.problems import from_chalice_error, internal_error
 
@@ -32,4 +33,8 @@ def _api_middleware(request: Request, get_response: Callable[[Request], Response
         response = internal_error()
     finally:
         set_request(None)
-    return from_chalice_error(response)
+    response = from_chalice_error(response)
+    cors.apply(request, response)
+    # Bodies are JSON or problem+json as labelled; browsers must not guess.
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    return response

@@ -29,6 +29,7 @@ from chalicelib.errors import (
     ValidationError,
 )
 from chalicelib.http.apidoc import RouteDoc, route_doc
+from chalicelib.http.cors import is_preflight
 from chalicelib.http.problems import PROBLEM_CONTENT_TYPE
 
 OPENAPI_VERSION = "3.1.0"
@@ -54,6 +55,8 @@ def build_document(app: Chalice) -> Json:
     undocumented = []
     for path, methods in sorted(app.routes.items()):
         for method, entry in sorted(methods.items()):
+            if is_preflight(entry.view_function):
+                continue
             doc = route_doc(entry.view_function)
             if doc is None:
                 undocumented.append(f"{method} {path}")
