@@ -578,7 +578,12 @@ def gateway_responses(origin: str | None) -> Json:
         body: Json = {"type": f"/problems/{code}", "title": title, "code": code}
         if status:
             body["status"] = status
-        document = json.dumps(body)[:-1] + ', "detail": $context.error.messageString}'
+        if kind == "MISSING_AUTHENTICATION_TOKEN":
+            # API Gateway's own words ("Missing Authentication Token") mislead.
+            body["detail"] = "No route matches this method and path."
+            document = json.dumps(body)
+        else:
+            document = json.dumps(body)[:-1] + ', "detail": $context.error.messageString}'
         properties: Json = {
             "RestApiId": {"Ref": "RestAPI"},
             "ResponseType": kind,

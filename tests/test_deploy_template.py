@@ -180,7 +180,14 @@ def test_api_is_throttled_per_stage_and_gateway_errors_are_problems(template: Te
     headers = unknown_route["ResponseParameters"]
     assert headers["gatewayresponse.header.Content-Type"] == "'application/problem+json'"
     assert headers["gatewayresponse.header.Access-Control-Allow-Origin"].startswith("'http")
-    assert '"code": "not_found"' in unknown_route["ResponseTemplates"]["application/json"]
+    problem = json.loads(unknown_route["ResponseTemplates"]["application/json"])
+    assert problem == {
+        "type": "/problems/not_found",
+        "title": "Not found",
+        "status": 404,
+        "code": "not_found",
+        "detail": "No route matches this method and path.",
+    }
 
 
 def test_template_has_the_ses_configuration_set(template: Template) -> None:
