@@ -117,3 +117,25 @@ def test_error_on_documenting_a_route_that_is_neither_public_nor_authenticated()
         @documented("Nothing")
         def view() -> None:
             return None
+
+
+def test_a_file_route_can_document_each_type_it_sends() -> None:
+    from chalice.app import Chalice
+
+    from chalicelib.http.apidoc import documented
+    from chalicelib.http.routes import public
+    from chalicelib.openapi.document import build_document
+
+    app = Chalice(app_name="files")
+
+    @app.route("/api/report", methods=["GET"])
+    @documented("A report", media_type=("text/csv", "application/pdf"))
+    @public
+    def report() -> str:
+        return ""
+
+    content = build_document(app)["paths"]["/api/report"]["get"]["responses"]["200"]["content"]
+    assert content == {
+        "text/csv": {"schema": {"type": "string", "contentMediaType": "text/csv"}},
+        "application/pdf": {"schema": {"type": "string", "contentMediaType": "application/pdf"}},
+    }

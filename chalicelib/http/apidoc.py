@@ -63,8 +63,8 @@ class RouteDoc:
     status: int = 200
     errors: tuple[type[AppError], ...] = ()
     query: tuple[Query, ...] = ()
-    # Pages (HTML) and files are not JSON.
-    media_type: str = "application/json"
+    # Pages (HTML) and files are not JSON; a file route may offer several types.
+    media_type: str | tuple[str, ...] = "application/json"
     description: str = ""
 
 
@@ -77,7 +77,7 @@ def documented(
     status: int = 200,
     errors: tuple[type[AppError], ...] = (),
     query: tuple[Query, ...] = (),
-    media_type: str = "application/json",
+    media_type: str | tuple[str, ...] = "application/json",
     description: str = "",
 ) -> Callable[[F], F]:
     """Attach a :class:`RouteDoc` to a view wearing ``@public`` or ``@authenticated``."""

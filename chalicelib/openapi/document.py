@@ -177,11 +177,15 @@ def _responses(
 ) -> Json:
     success: Json = {"description": doc.summary}
     if doc.status != 204:
-        if doc.media_type == "application/json":
-            schema = response_ref or {"type": "object"}
-        else:
-            schema = {"type": "string"}
-        success["content"] = {doc.media_type: {"schema": schema}}
+        types = (doc.media_type,) if isinstance(doc.media_type, str) else doc.media_type
+        success["content"] = {
+            media_type: {
+                "schema": (response_ref or {"type": "object"})
+                if media_type == "application/json"
+                else {"type": "string", "contentMediaType": media_type}
+            }
+            for media_type in types
+        }
     responses: Json = {str(doc.status): success}
     for status, errors in sorted(_errors(doc, parameters).items()):
         titles = sorted({error.title for error in errors})
