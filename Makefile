@@ -49,7 +49,7 @@ template: $(STAMP)
 package: $(STAMP)
 	$(PY) -m infra resources --stage $(STAGE) --out infra/resources.json
 	rm -rf build/$(STAGE)
-	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(VENV)/bin/chalice package \
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-$${AWS_REGION:-us-east-1}} $(VENV)/bin/chalice package \
 		--stage $(STAGE) --merge-template infra/resources.json build/$(STAGE)
 	@echo "packaged: build/$(STAGE)/sam.json and build/$(STAGE)/deployment.zip"
 
