@@ -23,6 +23,7 @@ from typing import Any
 from chalice.constants import DEFAULT_LAMBDA_TIMEOUT
 from chalice.utils import to_cfn_resource_name
 
+from chalicelib.http.problems import NO_ROUTE_DETAIL
 from infra.policies import PLANNED, POLICIES, Access
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -580,7 +581,7 @@ def gateway_responses(origin: str | None) -> Json:
             body["status"] = status
         if kind == "MISSING_AUTHENTICATION_TOKEN":
             # API Gateway's own words ("Missing Authentication Token") mislead.
-            body["detail"] = "No route matches this method and path."
+            body["detail"] = NO_ROUTE_DETAIL
             document = json.dumps(body)
         else:
             document = json.dumps(body)[:-1] + ', "detail": $context.error.messageString}'

@@ -49,15 +49,20 @@ def _preflight_view(app: Chalice) -> Callable[..., Response]:
 def apply(request: Request, response: Response) -> None:
     """Add the CORS headers ``request``'s origin is entitled to onto ``response``."""
     headers = response.headers
-    # Caches must not hand one origin's answer to another.
-    headers["Vary"] = "Origin"
-    origin = (request.headers.get("origin") or "").rstrip("/")
-    allowed = settings().cors_allowed_origins
-    if not origin or ("*" not in allowed and origin not in allowed):
-        return
-    headers["Access-Control-Allow-Origin"] = origin
-    headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
-    if request.method == "OPTIONS":
+    headers.update(cors_headers(request.headers.get("origin")))
+    if request.method == "OPTIONS" and "Access-Control-Allow-Origin" in headers:
         headers["Access-Control-Allow-Methods"] = str(headers.get("Allow", "OPTIONS"))
         headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
         headers["Access-Control-Max-Age"] = PREFLIGHT_MAX_AGE_SECONDS
+
+
+def cors_headers(origin: str | None) -> dict[str, str]:
+    """The CORS headers of an answer to a request from ``origin`` (its Origin header)."""
+    # Caches must not hand one origin's answer to another.
+    headers = {"Vary": "Origin"}
+    origin = (origin or "").rstrip("/")
+    allowed = settings().cors_allowed_origins
+    if origin and ("*" in allowed or origin in allowed):
+        headers["Access-Control-Allow-Origin"] = origin
+        headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
+    return headers
