@@ -12,8 +12,9 @@ from chalicelib.config import settings
 from chalicelib.contacts.routes import bp as contacts_routes
 from chalicelib.directories.routes import bp as directories_routes
 from chalicelib.exports.routes import bp as exports_routes
-from chalicelib.http import middleware
+from chalicelib.http import cors, middleware
 from chalicelib.imports.routes import bp as imports_routes
+from chalicelib.openapi.routes import bp as openapi_routes
 
 app = Chalice(app_name="clean-crm")
 middleware.install(app)
@@ -23,6 +24,9 @@ app.register_blueprint(contacts_routes, url_prefix="/api/contacts")
 app.register_blueprint(imports_routes, url_prefix="/api/contacts")
 app.register_blueprint(exports_routes, url_prefix="/api/contacts")
 app.register_blueprint(campaigns_routes, url_prefix="/api/campaigns")
+app.register_blueprint(openapi_routes, url_prefix="/api")
+# After every blueprint: each path gets an OPTIONS route for CORS preflights.
+cors.add_preflight_routes(app)
 # Every body is binary to API Gateway: uploads reach the app byte for byte,
 # and exported files reach the client intact whatever Accept it sends (with
 # a narrower list API Gateway decodes a body only for a matching Accept, and

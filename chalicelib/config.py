@@ -63,6 +63,7 @@ class Settings:
     sync_export_max_bytes: int
     delivery_lease_seconds: int
     send_retry_base_seconds: int
+    cors_allowed_origins: tuple[str, ...]
 
     def table_name(self, logical: str) -> str:
         """The DynamoDB table name for a logical table (``users`` …)."""
@@ -116,6 +117,12 @@ def settings() -> Settings:
         delivery_lease_seconds=_env_int("DELIVERY_LEASE_SECONDS", 30),
         # A send that was throttled comes back after base * 2^(receives - 1) s.
         send_retry_base_seconds=_env_int("SEND_RETRY_BASE_SECONDS", 5),
+        # Browser origins that may call the API (`*`: any); others get no CORS headers.
+        cors_allowed_origins=tuple(
+            origin.strip().rstrip("/")
+            for origin in os.environ.get("CORS_ALLOWED_ORIGINS", "").split(",")
+            if origin.strip()
+        ),
     )
 
 

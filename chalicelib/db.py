@@ -22,6 +22,8 @@ def table_meta(logical: str) -> Any:
     cfg = settings()
 
     class Meta:
+        # The logical name lets the deploy template set <LOGICAL>_TABLE.
+        logical_name = logical
         table_name = cfg.table_name(logical)
         region = cfg.region
         host = cfg.endpoint_url

@@ -97,19 +97,9 @@ def main() -> None:
 
         queues = create_all()
 
-        chalice_bin = str(Path(sys.executable).parent / "chalice")
+        # chalice local, answering missing routes as the deployed stage does.
         api = subprocess.Popen(
-            [
-                chalice_bin,
-                "local",
-                "--stage",
-                "local",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(api_port),
-                "--no-autoreload",
-            ],
+            [sys.executable, "-m", "local.api", "--stage", "local", "--port", str(api_port)],
             env=env,
             cwd=ROOT,
         )

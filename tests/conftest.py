@@ -31,6 +31,7 @@ TEST_ENV = {
     "BCRYPT_ROUNDS": "4",
     "ECHO_MESSAGES": "0",
     "EMAIL_SENDER": "no-reply@clean-crm.test",
+    "CORS_ALLOWED_ORIGINS": "https://crm.example.com, https://admin.example.com/",
 }
 for _name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "JWT_SECRET_PARAMETER"):
     os.environ.pop(_name, None)

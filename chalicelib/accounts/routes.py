@@ -8,6 +8,13 @@ from chalice.app import Blueprint, Response
 
 from chalicelib.accounts import reset, service
 from chalicelib.accounts.models import UserRecord
+from chalicelib.errors import (
+    AuthenticationError,
+    ConflictError,
+    InvalidResetCodeError,
+    TooManyAttemptsError,
+)
+from chalicelib.http.apidoc import documented
 from chalicelib.http.bodies import parse_body
 from chalicelib.http.context import client_ip, current_request
 from chalicelib.http.routes import accepted, authenticated, created, public
@@ -15,8 +22,10 @@ from chalicelib.lazy import lazy_module
 
 if TYPE_CHECKING:
     from chalicelib.accounts import schemas
+    from chalicelib.http import shapes
 else:
     schemas = lazy_module("chalicelib.accounts.schemas")
+    shapes = lazy_module("chalicelib.http.shapes")
 
 bp = Blueprint(__name__)
 
@@ -40,6 +49,14 @@ def tokens_out(pair: service.TokenPair) -> Response:
 
 
 @bp.route("/register", methods=["POST"])
+@documented(
+    "Create an account",
+    body=lambda: schemas.RegisterBody,
+    response=lambda: schemas.UserOut,
+    status=201,
+    errors=(ConflictError,),
+    description="409 when the email or the username is taken.",
+)
 @public
 def register() -> Any:
     body = parse_body(current_request(), schemas.RegisterBody)
@@ -47,6 +64,13 @@ def register() -> Any:
 
 
 @bp.route("/login", methods=["POST"])
+@documented(
+    "Sign in with a username or email and a password",
+    body=lambda: schemas.LoginBody,
+    response=lambda: schemas.TokenPairOut,
+    errors=(AuthenticationError, TooManyAttemptsError),
+    description="10 failed logins per account in 15 minutes give 429 with Retry-After.",
+)
 @public
 def login() -> Any:
     body = parse_body(current_request(), schemas.LoginBody)
@@ -54,6 +78,12 @@ def login() -> Any:
 
 
 @bp.route("/token/refresh", methods=["POST"])
+@documented(
+    "Trade a refresh token for a new pair (each refresh token works once)",
+    body=lambda: schemas.RefreshBody,
+    response=lambda: schemas.TokenPairOut,
+    errors=(AuthenticationError,),
+)
 @public
 def refresh() -> Any:
     body = parse_body(current_request(), schemas.RefreshBody)
@@ -61,12 +91,21 @@ def refresh() -> Any:
 
 
 @bp.route("/me", methods=["GET"])
+@documented("The signed-in user", response=lambda: schemas.UserOut)
 @authenticated
 def me(user: UserRecord) -> Any:
     return user_out(user)
 
 
 @bp.route("/password/reset/request", methods=["POST"])
+@documented(
+    "Email a password-reset code",
+    body=lambda: schemas.ResetRequestBody,
+    response=lambda: shapes.Message,
+    status=202,
+    errors=(TooManyAttemptsError,),
+    description="The same answer whether or not the email has an account.",
+)
 @public
 def request_password_reset() -> Any:
     request = current_request()
@@ -76,6 +115,13 @@ def request_password_reset() -> Any:
 
 
 @bp.route("/password/reset/confirm", methods=["POST"])
+@documented(
+    "Set a new password with the emailed code",
+    body=lambda: schemas.ResetConfirmBody,
+    response=lambda: shapes.Message,
+    errors=(InvalidResetCodeError, TooManyAttemptsError),
+    description="5 wrong codes end the code (429); request a new one.",
+)
 @public
 def confirm_password_reset() -> Any:
     body = parse_body(current_request(), schemas.ResetConfirmBody)

@@ -27,9 +27,11 @@ class _Body(BaseModel):
 
 
 class RegisterBody(_Body):
-    email: str
-    username: str
-    password: Password
+    email: str = Field(description="Stored trimmed and lower-cased; one account per email.")
+    username: str = Field(description="1 to 150 letters, digits and . + - _")
+    password: Password = Field(
+        description="8 to 72 UTF-8 bytes, not all digits, not the username or email."
+    )
 
     @field_validator("email")
     @classmethod
@@ -49,8 +51,10 @@ class RegisterBody(_Body):
 class LoginBody(_Body):
     """``username`` holds a username or an email; ``email`` is accepted too."""
 
-    username: str | None = Field(default=None, max_length=254)
-    email: str | None = Field(default=None, max_length=254)
+    username: str | None = Field(
+        default=None, max_length=254, description="A username or an email address."
+    )
+    email: str | None = Field(default=None, max_length=254, description="Instead of username.")
     password: Password
 
     @property
@@ -69,10 +73,10 @@ class ResetRequestBody(_Body):
 class ResetConfirmBody(_Body):
     """The account is named by ``email`` or ``user_id``."""
 
-    email: str | None = Field(default=None, max_length=254)
-    user_id: str | None = Field(default=None, max_length=64)
-    code: str = Field(min_length=1, max_length=64)
-    new_password: Password
+    email: str | None = Field(default=None, max_length=254, description="The account's email.")
+    user_id: str | None = Field(default=None, max_length=64, description="Or the account's id.")
+    code: str = Field(min_length=1, max_length=64, description="The 6 digits of the email.")
+    new_password: Password = Field(description="The same rules as at registration.")
 
 
 class UserOut(BaseModel):

@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint, Response
 
-from chalicelib.errors import ValidationError
+from chalicelib.errors import ConflictError, NotFoundError, ValidationError
+from chalicelib.http.apidoc import PAGE_QUERY, Query, documented
 from chalicelib.http.bodies import parse_body
 from chalicelib.http.context import current_request
 from chalicelib.http.pagination import page_body, page_request
@@ -25,6 +26,16 @@ bp = Blueprint(__name__)
 
 
 @bp.route("/campaigns", methods=["POST"])
+@documented(
+    "Create a campaign (a draft) to a directory",
+    body=lambda: schemas.CampaignBody,
+    response=lambda: schemas.CampaignOut,
+    status=201,
+    errors=(NotFoundError,),
+    description="`subject` (email only) and `body` are Jinja2 templates over the contact's "
+    "`first_name`, `last_name`, `email`, `phone` and `extra.<key>`; a syntax error is a 400 "
+    "naming the field.",
+)
 @authenticated
 def create_campaign(user: UserRecord) -> Any:
     body = parse_body(current_request(), schemas.CampaignBody)
@@ -33,6 +44,7 @@ def create_campaign(user: UserRecord) -> Any:
 
 
 @bp.route("/campaigns", methods=["GET"])
+@documented("A page of your campaigns", response=lambda: schemas.CampaignPage, query=PAGE_QUERY)
 @authenticated
 def list_campaigns(user: UserRecord) -> Any:
     request = current_request()
@@ -41,12 +53,20 @@ def list_campaigns(user: UserRecord) -> Any:
 
 
 @bp.route("/campaigns/{campaign_id}", methods=["GET"])
+@documented("A campaign, with its status and stats", response=lambda: schemas.CampaignOut)
 @authenticated
 def get_campaign(user: UserRecord, campaign_id: str) -> Any:
     return service.campaign_out(service.get_campaign(user.user_id, campaign_id))
 
 
 @bp.route("/campaigns/{campaign_id}", methods=["PUT", "PATCH"])
+@documented(
+    "Replace (PUT) or change (PATCH) a draft campaign",
+    body=lambda: schemas.CampaignFields,
+    response=lambda: schemas.CampaignOut,
+    errors=(ConflictError,),
+    description="PUT needs every field of a new campaign; 409 once the campaign is queued.",
+)
 @authenticated
 def update_campaign(user: UserRecord, campaign_id: str) -> Any:
     request = current_request()
@@ -58,6 +78,12 @@ def update_campaign(user: UserRecord, campaign_id: str) -> Any:
 
 
 @bp.route("/campaigns/{campaign_id}", methods=["DELETE"])
+@documented(
+    "Delete a draft campaign",
+    status=204,
+    errors=(ConflictError,),
+    description="409 once the campaign is queued.",
+)
 @authenticated
 def delete_campaign(user: UserRecord, campaign_id: str) -> Response:
     service.delete_campaign(user.user_id, campaign_id)
@@ -65,12 +91,33 @@ def delete_campaign(user: UserRecord, campaign_id: str) -> Response:
 
 
 @bp.route("/campaigns/{campaign_id}/queue", methods=["POST"])
+@documented(
+    "Queue a campaign: one delivery per contact, sent in the background",
+    response=lambda: schemas.CampaignOut,
+    status=202,
+    errors=(ConflictError,),
+    description="Answers at once whatever the directory's size; a second call is 409.",
+)
 @authenticated
 def queue_campaign(user: UserRecord, campaign_id: str) -> Any:
     return accepted(service.campaign_out(service.queue_campaign(user.user_id, campaign_id)))
 
 
 @bp.route("/deliveries", methods=["GET"])
+@documented(
+    "A page of a campaign's deliveries, optionally of one status",
+    response=lambda: schemas.DeliveryPage,
+    query=(
+        Query("campaign", "The campaign's id.", required=True),
+        Query(
+            "status",
+            "Only deliveries in this status.",
+            enum=("pending", "sent", "failed", "skipped"),
+        ),
+        *PAGE_QUERY,
+    ),
+    errors=(NotFoundError,),
+)
 @authenticated
 def list_deliveries(user: UserRecord) -> Any:
     request = current_request()

@@ -1,10 +1,12 @@
-"""Request shapes of the campaign routes: types and sizes; templates are checked by the service."""
+"""Request and response shapes of the campaign routes; templates are checked by the service."""
 
 from __future__ import annotations
 
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from chalicelib.http.shapes import Page
 
 MAX_SUBJECT = 998  # the longest line an email header may have
 MAX_BODY = 100_000
@@ -41,3 +43,52 @@ class CampaignBody(CampaignFields):
     channel: Literal["email", "sms", "whatsapp"]
     body: str = Field(min_length=1, max_length=MAX_BODY)
     directory: str = Field(min_length=1, max_length=100)
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
+
+class CampaignStatsOut(_Out):
+    total: int
+    pending: int
+    sent: int
+    failed: int
+    skipped: int
+
+
+class CampaignOut(_Out):
+    id: str
+    name: str
+    channel: Literal["email", "sms", "whatsapp"]
+    subject: str | None
+    body: str
+    directory: str
+    status: Literal["draft", "queued", "sending", "completed", "completed_with_errors", "failed"]
+    error: str | None = Field(description="Why preparing the deliveries gave up, if it did.")
+    stats: CampaignStatsOut
+    created_at: str
+    updated_at: str
+    queued_at: str | None
+    completed_at: str | None
+
+
+class CampaignPage(Page[CampaignOut]):
+    pass
+
+
+class DeliveryOut(_Out):
+    id: str
+    campaign: str
+    contact: str
+    channel: Literal["email", "sms", "whatsapp"]
+    destination: str | None
+    status: Literal["pending", "sent", "failed", "skipped"]
+    error: str | None = Field(description="Why it failed or was skipped.")
+    attempts: int
+    provider_message_id: str | None
+    sent_at: str | None
+
+
+class DeliveryPage(Page[DeliveryOut]):
+    pass

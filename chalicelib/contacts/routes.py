@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint, Response
 
+from chalicelib.errors import ConflictError, NotFoundError
+from chalicelib.http.apidoc import PAGE_QUERY, Query, documented
 from chalicelib.http.bodies import parse_body
 from chalicelib.http.context import current_request
 from chalicelib.http.pagination import page_body, page_request
@@ -24,6 +26,14 @@ bp = Blueprint(__name__)
 
 
 @bp.route("/contacts", methods=["POST"])
+@documented(
+    "Add a contact to a directory",
+    body=lambda: schemas.ContactCreateBody,
+    response=lambda: schemas.ContactOut,
+    status=201,
+    errors=(NotFoundError, ConflictError),
+    description="409 (with `existing_id`) when the directory has a contact with this email.",
+)
 @authenticated
 def create_contact(user: UserRecord) -> Any:
     body = parse_body(current_request(), schemas.ContactCreateBody)
@@ -33,6 +43,12 @@ def create_contact(user: UserRecord) -> Any:
 
 
 @bp.route("/contacts", methods=["GET"])
+@documented(
+    "A page of a directory's contacts",
+    response=lambda: schemas.ContactPage,
+    query=(Query("directory", "The directory's id.", required=True), *PAGE_QUERY),
+    errors=(NotFoundError,),
+)
 @authenticated
 def list_contacts(user: UserRecord) -> Any:
     request = current_request()
@@ -43,12 +59,19 @@ def list_contacts(user: UserRecord) -> Any:
 
 
 @bp.route("/contacts/{contact_id}", methods=["GET"])
+@documented("A contact", response=lambda: schemas.ContactOut)
 @authenticated
 def get_contact(user: UserRecord, contact_id: str) -> Any:
     return service.contact_out(service.get_contact(user.user_id, contact_id))
 
 
 @bp.route("/contacts/{contact_id}", methods=["PUT", "PATCH"])
+@documented(
+    "Change a contact (PUT: every field, PATCH: those sent)",
+    body=lambda: schemas.ContactFields,
+    response=lambda: schemas.ContactOut,
+    errors=(ConflictError,),
+)
 @authenticated
 def update_contact(user: UserRecord, contact_id: str) -> Any:
     request = current_request()
@@ -63,6 +86,7 @@ def update_contact(user: UserRecord, contact_id: str) -> Any:
 
 
 @bp.route("/contacts/{contact_id}", methods=["DELETE"])
+@documented("Delete a contact", status=204)
 @authenticated
 def delete_contact(user: UserRecord, contact_id: str) -> Response:
     service.delete_contact(user.user_id, contact_id)

@@ -1,4 +1,4 @@
-"""Request shapes of the directory and contact routes: types only.
+"""Request and response shapes of the directory and contact routes: types only.
 
 What a value means (a valid email, a phone, bounded ``extra``) is checked
 by :mod:`chalicelib.contacts.normalize`, shared with the importer.
@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from chalicelib.http.shapes import Page
 
 
 class _Body(BaseModel):
@@ -53,3 +55,52 @@ class DirectoryPatchBody(_Body):
     @classmethod
     def _name(cls, value: str | None) -> str | None:
         return None if value is None else DirectoryBody._name(value)
+
+
+# Response shapes: what directory_out and contact_out return.
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
+
+class DirectoryOut(_Out):
+    id: str
+    name: str
+    contact_count: int = Field(description="Exact number of contacts in the directory.")
+    created_at: str = Field(description="ISO 8601 time, UTC.")
+    updated_at: str = Field(description="ISO 8601 time, UTC.")
+
+
+class FieldWarningOut(_Out):
+    field: str
+    message: str
+
+
+class ContactOut(_Out):
+    id: str = Field(description="`<directory id>.<contact id>`")
+    directory: str
+    first_name: str
+    last_name: str
+    email: str | None = Field(description="Trimmed and lower-cased.")
+    phone: str | None = Field(description="E.164 when `phone_valid`, else the text as given.")
+    phone_valid: bool | None
+    extra: dict[str, Any]
+    tags: list[str]
+    subscriptions: dict[str, str] = Field(
+        description="Each channel's status: subscribed, unsubscribed, bounced or complained."
+    )
+    subscriptions_changed_at: dict[str, str]
+    created_at: str
+    updated_at: str
+    warnings: list[FieldWarningOut] | None = Field(
+        default=None, description="On create and update: values kept as given (e.g. a phone)."
+    )
+
+
+class DirectoryPage(Page[DirectoryOut]):
+    pass
+
+
+class ContactPage(Page[ContactOut]):
+    pass

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from chalice.app import Blueprint, Response
 
 from chalicelib.errors import ValidationError
+from chalicelib.http.apidoc import PAGE_QUERY, documented
 from chalicelib.http.bodies import parse_body
 from chalicelib.http.context import current_request
 from chalicelib.http.pagination import page_body, page_request
@@ -26,6 +27,12 @@ bp = Blueprint(__name__)
 
 
 @bp.route("/directories", methods=["POST"])
+@documented(
+    "Create a directory (a contact list)",
+    body=lambda: schemas.DirectoryBody,
+    response=lambda: schemas.DirectoryOut,
+    status=201,
+)
 @authenticated
 def create_directory(user: UserRecord) -> Any:
     body = parse_body(current_request(), schemas.DirectoryBody)
@@ -33,6 +40,7 @@ def create_directory(user: UserRecord) -> Any:
 
 
 @bp.route("/directories", methods=["GET"])
+@documented("A page of your directories", response=lambda: schemas.DirectoryPage, query=PAGE_QUERY)
 @authenticated
 def list_directories(user: UserRecord) -> Any:
     request = current_request()
@@ -41,12 +49,18 @@ def list_directories(user: UserRecord) -> Any:
 
 
 @bp.route("/directories/{directory_id}", methods=["GET"])
+@documented("A directory", response=lambda: schemas.DirectoryOut)
 @authenticated
 def get_directory(user: UserRecord, directory_id: str) -> Any:
     return service.directory_out(service.get_directory(user.user_id, directory_id))
 
 
 @bp.route("/directories/{directory_id}", methods=["PUT", "PATCH"])
+@documented(
+    "Rename a directory",
+    body=lambda: schemas.DirectoryPatchBody,
+    response=lambda: schemas.DirectoryOut,
+)
 @authenticated
 def update_directory(user: UserRecord, directory_id: str) -> Any:
     request = current_request()
@@ -59,6 +73,11 @@ def update_directory(user: UserRecord, directory_id: str) -> Any:
 
 
 @bp.route("/directories/{directory_id}", methods=["DELETE"])
+@documented(
+    "Delete a directory and its contacts",
+    status=204,
+    description="The contacts disappear at once; a background worker purges them.",
+)
 @authenticated
 def delete_directory(user: UserRecord, directory_id: str) -> Response:
     service.delete_directory(user.user_id, directory_id)

@@ -4,26 +4,13 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from typing import IO
 from urllib.parse import quote
 
 from chalicelib.contacts.models import ContactRecord, partition
 from chalicelib.directories.models import DirectoryRecord
-
-
-@dataclass(frozen=True)
-class Format:
-    extension: str
-    content_type: str
-
-
-FORMATS = {
-    "csv": Format("csv", "text/csv; charset=utf-8"),
-    "xlsx": Format("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-    "pdf": Format("pdf", "application/pdf"),
-}
+from chalicelib.exports.formats import FORMATS
 
 
 def contacts_of(directory: DirectoryRecord) -> Iterator[ContactRecord]:

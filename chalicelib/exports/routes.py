@@ -6,6 +6,9 @@ from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint, Response
 
+from chalicelib.errors import ExportTooLargeError, NotFoundError, ValidationError
+from chalicelib.exports.formats import FORMATS
+from chalicelib.http.apidoc import Query, documented
 from chalicelib.http.bodies import parse_body
 from chalicelib.http.context import current_request
 from chalicelib.http.routes import accepted, authenticated
@@ -24,14 +27,23 @@ bp = Blueprint(__name__)
 
 
 @bp.route("/contacts/export", methods=["GET"])
+@documented(
+    "Download a directory's contacts as a CSV, XLSX or PDF file",
+    query=(
+        Query("directory_id", "The directory's id (`directory` works too).", required=True),
+        Query("format", "The file's format (default csv).", enum=("csv", "xlsx", "pdf")),
+    ),
+    media_type=tuple(f.content_type for f in FORMATS.values()),
+    errors=(NotFoundError, ExportTooLargeError),
+    description="An attachment named after the directory and the date. Directories too "
+    "large for one response get 413: use `POST /api/contacts/exports`.",
+)
 @authenticated
 def export_contacts(user: UserRecord) -> Response:
     params: dict[str, str] = dict(current_request().query_params or {})
     # ``directory`` too: the contacts list filters by that name.
     directory_id = params.get("directory_id") or params.get("directory") or ""
     if not directory_id.strip():
-        from chalicelib.errors import ValidationError
-
         raise ValidationError.for_field("directory_id", "Give the directory to export.")
     fmt = service.check_format(params.get("format") or "csv")
     body, filename = service.export_now(user.user_id, directory_id.strip(), fmt)
@@ -39,7 +51,7 @@ def export_contacts(user: UserRecord) -> Response:
         body=body,
         status_code=200,
         headers={
-            "Content-Type": files.FORMATS[fmt].content_type,
+            "Content-Type": FORMATS[fmt].content_type,
             "Content-Disposition": files.content_disposition(filename),
             "Cache-Control": "no-store",
         },
@@ -47,6 +59,15 @@ def export_contacts(user: UserRecord) -> Response:
 
 
 @bp.route("/exports", methods=["POST"])
+@documented(
+    "Start an export job, for directories of any size",
+    body=lambda: schemas.ExportRequestBody,
+    response=lambda: schemas.ExportJobOut,
+    status=202,
+    errors=(NotFoundError,),
+    description="Poll `GET /api/contacts/exports/{id}` until `status` is completed, "
+    "then fetch `download_url`.",
+)
 @authenticated
 def create_export(user: UserRecord) -> Any:
     body = parse_body(current_request(), schemas.ExportRequestBody)
@@ -56,6 +77,10 @@ def create_export(user: UserRecord) -> Any:
 
 
 @bp.route("/exports/{export_id}", methods=["GET"])
+@documented(
+    "An export job: status and, once completed, a download link",
+    response=lambda: schemas.ExportJobOut,
+)
 @authenticated
 def get_export(user: UserRecord, export_id: str) -> Any:
     return service.job_out(service.get_job(user.user_id, export_id))

@@ -16,7 +16,8 @@ from chalicelib.db import condition_failed, iso, utcnow
 from chalicelib.directories.service import get_directory
 from chalicelib.errors import ExportTooLargeError, NotFoundError, ValidationError
 from chalicelib.exports import models
-from chalicelib.exports.files import FORMATS, filename_for, write_export
+from chalicelib.exports.files import filename_for, write_export
+from chalicelib.exports.formats import FORMATS
 from chalicelib.exports.models import ExportRecord
 from chalicelib.ids import looks_like_id, new_id
 

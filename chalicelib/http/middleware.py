@@ -8,6 +8,7 @@ from collections.abc import Callable
 from chalice.app import CaseInsensitiveMapping, Chalice, Request, Response
 
 from chalicelib import logs
+from chalicelib.http import cors
 from chalicelib.http.context import set_request
 from chalicelib.http.problems import from_chalice_error, internal_error
 
@@ -33,7 +34,11 @@ def _api_middleware(request: Request, get_response: Callable[[Request], Response
         response = internal_error()
     finally:
         set_request(None)
-    return _as_bytes(from_chalice_error(response))
+    response = from_chalice_error(response)
+    cors.apply(request, response)
+    # Bodies are JSON or problem+json as labelled; browsers must not guess.
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    return _as_bytes(response)
 
 
 def _accept_anything(request: Request) -> None:

@@ -10,6 +10,9 @@ from chalice.app import Response
 from chalicelib.errors import AppError
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+# What a deployed stage's API Gateway (and the local stack) says for a path
+# or method no route serves.
+NO_ROUTE_DETAIL = "No route matches this method and path."
 
 # Chalice and API Gateway produce a few errors before our code runs (405, 415,
 # unhandled exceptions); the middleware maps their names to our codes.

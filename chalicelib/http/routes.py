@@ -16,6 +16,7 @@ from chalice.app import Response
 from chalicelib import logs
 from chalicelib.accounts.models import UserRecord
 from chalicelib.errors import AppError, AuthenticationError, ValidationError
+from chalicelib.http.apidoc import AUTH_ATTRIBUTE
 from chalicelib.http.context import current_request
 from chalicelib.http.problems import from_app_error
 
@@ -33,6 +34,7 @@ def public(view: Callable[P, R]) -> Callable[P, R | Response]:
         except AppError as error:
             return from_app_error(error)
 
+    setattr(wrapper, AUTH_ATTRIBUTE, False)
     return wrapper
 
 
@@ -49,6 +51,7 @@ def authenticated(view: Callable[Concatenate[UserRecord, P], R]) -> Callable[P, 
         except AppError as error:
             return from_app_error(error)
 
+    setattr(wrapper, AUTH_ATTRIBUTE, True)
     return wrapper
 
 

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 from chalice.app import Blueprint
 
 from chalicelib.config import settings
-from chalicelib.errors import PayloadTooLargeError, ValidationError
+from chalicelib.errors import NotFoundError, PayloadTooLargeError, ValidationError
+from chalicelib.http.apidoc import PAGE_QUERY, FormField, Query, documented
 from chalicelib.http.bodies import parse_body
 from chalicelib.http.context import current_request
 from chalicelib.http.pagination import page_body, page_request
@@ -28,6 +29,18 @@ MULTIPART = ["multipart/form-data"]
 
 
 @bp.route("/contacts/import", methods=["POST"], content_types=MULTIPART)
+@documented(
+    "Import a CSV or XLSX file sent as a form (up to 4 MB)",
+    form=(
+        FormField("directory_id", "The directory to import into.", required=True),
+        FormField("file", "The CSV or XLSX file.", required=True, file=True),
+        FormField("sheet", "The workbook's sheet to read (default: found by its header)."),
+    ),
+    response=lambda: schemas.ImportJobOut,
+    status=202,
+    errors=(NotFoundError,),
+    description="Larger files: POST /api/contacts/imports for a presigned upload (413 says so).",
+)
 @authenticated
 def upload_import(user: UserRecord) -> Any:
     request = current_request()
@@ -66,6 +79,14 @@ def upload_import(user: UserRecord) -> Any:
 
 
 @bp.route("/imports", methods=["POST"])
+@documented(
+    "Start an import with a presigned upload, for files of any size",
+    body=lambda: schemas.UploadRequestBody,
+    response=lambda: schemas.UploadJobOut,
+    status=201,
+    errors=(NotFoundError,),
+    description="PUT the file to `upload.url`; the job starts when the file arrives.",
+)
 @authenticated
 def request_upload(user: UserRecord) -> Any:
     body = parse_body(current_request(), schemas.UploadRequestBody)
@@ -74,6 +95,12 @@ def request_upload(user: UserRecord) -> Any:
 
 
 @bp.route("/imports", methods=["GET"])
+@documented(
+    "A page of a directory's import jobs, newest first",
+    response=lambda: schemas.ImportJobPage,
+    query=(Query("directory", "The directory's id.", required=True), *PAGE_QUERY),
+    errors=(NotFoundError,),
+)
 @authenticated
 def list_imports(user: UserRecord) -> Any:
     request = current_request()
@@ -85,6 +112,9 @@ def list_imports(user: UserRecord) -> Any:
 
 
 @bp.route("/imports/{import_id}", methods=["GET"])
+@documented(
+    "An import job: status, counts, errors and report", response=lambda: schemas.ImportJobOut
+)
 @authenticated
 def get_import(user: UserRecord, import_id: str) -> Any:
     return jobs.job_out(jobs.get_job(user.user_id, import_id))

@@ -1,0 +1,1 @@
+"""The deploy template of Clean CRM, built from the code (never deployed itself)."""
