@@ -168,14 +168,15 @@ def test_c12_pdf_has_every_name_readable_and_extractable(ana: User, directory: s
     assert status == 200
     assert headers["content-type"] == "application/pdf"
     reader = pypdf.PdfReader(io.BytesIO(data))
-    text = nfkc("\n".join(page.extract_text() for page in reader.pages))
+    # Raw, not normalised: shaped Arabic must read back as the letters typed.
+    text = "\n".join(page.extract_text() for page in reader.pages)
     assert "Clients" in text and "12 contacts" in text and "Page 1 of" in text
     assert "\x00" not in text
     for contact in C12["contacts"]:
         for field in ("first_name", "last_name"):
             # No font here draws emoji: the rest of the name is still there.
             name = "".join(c for c in contact[field] if unicodedata.category(c) != "So").strip()
-            assert nfkc(name) in text, (field, contact[field])
+            assert name in text, (field, contact[field])
         assert contact["email"] in text
     fonts = {
         str(font.get_object()["/BaseFont"])
@@ -370,3 +371,109 @@ def test_imported_contacts_with_extra_fields_export_by_email(ana: User, director
     rows = csv_rows(data)
     header = [column.lower() for column in rows[0]]
     assert rows[1][header.index("company")] == "Acme"
+
+
+# -- what a break-it pass found ------------------------------------------------------
+
+
+def test_pdf_draws_arabic_marks_and_mixed_directions(ana: User, directory: str) -> None:
+    import pypdf
+
+    names = ["عليّ", "بِ", "صٖ", "محمد", "أحمد ٢٣ 45", "Ahmed أحمد Smith", "שלום (דוד)"]
+    fill(
+        ana,
+        directory,
+        [{"email": f"n{i}@example.com", "first_name": n} for i, n in enumerate(names)],
+    )
+    status, data, _ = download(ana, directory, "pdf")
+    assert status == 200, data[:300]
+    text = pypdf.PdfReader(io.BytesIO(data)).pages[0].extract_text()
+    for name in ("عليّ", "محمد", "Ahmed أحمد Smith"):
+        assert name in text
+
+
+def test_pdf_runs_put_right_to_left_text_in_display_order() -> None:
+    from chalicelib.exports.pdf_fonts import register_fonts, runs_of
+
+    register_fonts()
+    visual = [run.text for run in runs_of("أحمد ٢٣ 45")]
+    # Read right to left: the name, then ٢٣, then 45; digits keep their order.
+    assert visual == ["45", " ", "٢٣", " ", "أحمد"]
+    brackets = [run.text for run in runs_of("שלום (דוד)")]
+    assert brackets[0] == "(" and brackets[2] == ")", "brackets mirror in right-to-left text"
+
+
+def test_carriage_return_in_a_value_stays_inside_its_cell(ana: User, directory: str) -> None:
+    from openpyxl import load_workbook
+
+    payload = "Call back\r=cmd|' /C calc'!A0"
+    fill(
+        ana,
+        directory,
+        [{"email": "eve@example.com", "extra": {"notes": payload, "company": "ACME"}}],
+    )
+    status, data, _ = download(ana, directory, "csv")
+    assert status == 200
+    rows = csv_rows(data)
+    assert len(rows) == 2
+    values = dict(zip(rows[0], rows[1], strict=True))
+    assert values["notes"] == payload and values["company"] == "ACME"
+    _, data, _ = download(ana, directory, "xlsx")
+    sheet = load_workbook(io.BytesIO(data)).active
+    assert sheet is not None
+    header = [c.value for c in next(sheet.iter_rows())]
+    row = [c.value for c in list(sheet.iter_rows())[1]]
+    assert sheet.max_row == 2
+    assert dict(zip(header, row, strict=True))["company"] == "ACME"
+
+
+def test_pdf_cell_of_endless_text_is_cut_to_its_line_limit() -> None:
+    from chalicelib.exports.pdf_fonts import register_fonts
+    from chalicelib.exports.pdf_report import MAX_LINES, wrap
+
+    register_fonts()
+    for word in ("字" * 10_000, "ب" * 10_000, "x" * 10_000, "क्ष" * 3_000):
+        lines = wrap(word, 120)
+        assert len(lines) == MAX_LINES
+        assert lines[-1].endswith("…")
+    assert wrap("short", 120) == ["short"]
+    assert wrap("one two three four five six seven eight nine ten", 60)[0] == "one two three"
+
+
+def test_pdf_title_and_footer_fit_the_page() -> None:
+    from chalicelib.exports.pdf_fonts import BOLD, register_fonts, text_width
+    from chalicelib.exports.pdf_report import fitted
+
+    register_fonts()
+    name = "Leads from the Frankfurt trade show 2026 – booth visitors, follow-up list (EMEA) " * 3
+    title = fitted(name, 16, 500, base=BOLD)
+    assert title.endswith("…") and text_width(title, 16, BOLD) <= 500
+    assert fitted("Clients", 16, 500) == "Clients"
+
+
+def test_tabs_and_control_characters_print_as_spaces_or_nothing() -> None:
+    from chalicelib.exports.pdf_report import printable
+
+    assert printable("line\ttabbed\x00x\r\nnext") == "line tabbedx\nnext"
+
+
+def test_filename_in_another_script_keeps_a_readable_ascii_fallback() -> None:
+    from chalicelib.exports.files import content_disposition
+
+    header = content_disposition("Клиенты 2026-12-03.xlsx")
+    assert header.startswith('attachment; filename="contacts 2026-12-03.xlsx"')
+
+
+def test_xlsx_keeps_text_that_looks_like_an_xml_escape(ana: User, directory: str) -> None:
+    import zipfile
+
+    fill(ana, directory, [{"email": "x@example.com", "first_name": "_x0041_B"}])
+    _, data, _ = download(ana, directory, "xlsx")
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    strings = "".join(archive.read(name).decode() for name in archive.namelist())
+    assert "_x005F_x0041_B" in strings  # Excel shows "_x0041_B", not "AB"
+
+
+def test_error_on_an_empty_format(ana: User, directory: str) -> None:
+    status, problem, _ = ana.get(f"/api/contacts/contacts/export?directory_id={directory}&format=")
+    assert status == 400 and "format" in problem["errors"]

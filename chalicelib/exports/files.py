@@ -43,7 +43,15 @@ def content_disposition(filename: str) -> str:
     """An attachment header per RFC 6266: an ASCII fallback, then the UTF-8 name."""
     folded = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
     fallback = "".join(c if 32 <= ord(c) < 127 and c not in '"\\%' else "_" for c in folded)
-    header = f'attachment; filename="{fallback or "export"}"'
+    fallback = " ".join(fallback.split())
+    # The file name is "<directory name> <date>.<extension>".
+    stem = fallback.rsplit(".", 1)[0]
+    name = stem.rsplit(" ", 1)[0] if " " in stem else ""
+    if not any(c.isalnum() for c in name):
+        # A name in another script folds to nothing (or just the date): clients
+        # that ignore filename* (curl -OJ) still get a name that says what it is.
+        fallback = f"contacts {fallback}"
+    header = f'attachment; filename="{fallback}"'
     if fallback != filename:
         header += f"; filename*=UTF-8''{quote(filename, safe='')}"
     return header

@@ -24,6 +24,8 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
@@ -58,13 +60,18 @@ class Run(NamedTuple):  # a tuple: made once per cell, so cheap to build
     font: str
     text: str
     kind: RunKind
+    # Position in reading order. Runs are drawn in this order at their visual
+    # places, so extractors that follow the content stream read words in order.
+    logical: int = 0
 
 
 @lru_cache(maxsize=1)
 def register_fonts() -> None:
     """Register every font with reportlab once per process (they load lazily)."""
-    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase import pdfmetrics, ttfonts
     from reportlab.pdfbase.ttfonts import TTFont
+
+    ttfonts.makeToUnicodeCMap = _to_unicode_cmap
 
     pdfmetrics.registerFont(TTFont(BODY, str(FONT_DIR / "NotoSans-Regular.ttf")))
     pdfmetrics.registerFont(TTFont(BOLD, str(FONT_DIR / "NotoSans-Bold.ttf")))
@@ -72,6 +79,44 @@ def register_fonts() -> None:
         pdfmetrics.registerFont(
             TTFont(font.name, str(FONT_DIR / font.file), subfontIndex=font.subfont)
         )
+
+
+def _to_unicode_cmap(fontname: str, subset: list[int]) -> str:
+    """reportlab's ToUnicode map, reading shaped glyphs back as the letters typed.
+
+    A shaped Arabic glyph is known to reportlab by its presentation-form code
+    point (U+FEE3 for a medial meem, U+FDF2 for the Allah ligature), so copied
+    or extracted text would not match what was typed. Mapped here to the
+    compatibility decomposition (U+0645, "الله"); characters beyond U+FFFF
+    are written as the UTF-16 surrogate pairs the format requires (reportlab
+    writes them as four hex digits).
+    """
+    entries = []
+    for code, value in enumerate(subset):
+        char = chr(value)
+        if 0xFB1D <= value <= 0xFDFF or 0xFE70 <= value <= 0xFEFF:
+            char = unicodedata.normalize("NFKC", char) or char
+        entries.append(f"<{code:02X}> <{char.encode('utf-16-be').hex().upper()}>")
+    return "\n".join(
+        [
+            "/CIDInit /ProcSet findresource begin",
+            "12 dict begin",
+            "begincmap",
+            f"/CIDSystemInfo << /Registry ({fontname}) /Ordering ({fontname}) /Supplement 0 >> def",
+            f"/CMapName /{fontname} def",
+            "/CMapType 2 def",
+            "1 begincodespacerange",
+            f"<00> <{len(subset) - 1:02X}>",
+            "endcodespacerange",
+            f"{len(entries)} beginbfchar",
+            *entries,
+            "endbfchar",
+            "endcmap",
+            "CMapName currentdict /CMap defineresource pop",
+            "end",
+            "end",
+        ]
+    )
 
 
 @lru_cache(maxsize=16)
@@ -100,13 +145,78 @@ def _font_for(char: str, base: str) -> str | None:
     return None
 
 
-@lru_cache(maxsize=4096)
 def runs_of(text: str, base: str = BODY) -> tuple[Run, ...]:
-    """The text cut into runs that one font draws, in visual order."""
+    """The text cut into runs that one font draws, in visual order (left to right)."""
     if text.isascii() or _chars_of(base).issuperset(text):
         return (Run(base, text, "plain"),)
+    if len(text) > CACHE_TEXT_CHARS:
+        return _runs_of(text, base)
+    return _cached_runs_of(text, base)
+
+
+# Long texts are measured and drawn uncached: a cache of them would hold
+# megabytes and never hit.
+CACHE_TEXT_CHARS = 200
+
+
+@lru_cache(maxsize=4096)
+def _cached_runs_of(text: str, base: str) -> tuple[Run, ...]:
+    return _runs_of(text, base)
+
+
+def _runs_of(text: str, base: str) -> tuple[Run, ...]:
     if any(_font_for(char, base) is None for char in text):
         text = "".join(MISSING if _font_for(char, base) is None else char for char in text)
+    if not any(unicodedata.bidirectional(char) in ("R", "AL") for char in text):
+        return tuple(_font_runs(text, base, level=0))
+    # Right-to-left text: the Unicode bidi algorithm (python-bidi) gives each
+    # character its level; runs of one level are reordered for display (rule
+    # L2), and each odd-level run is drawn right to left.
+    segments = [
+        (level, _font_runs("".join(char for char, _ in group), base, level))
+        for level, group in groupby(_levels(text), key=itemgetter(1))
+    ]
+    levels = [level for level, _ in segments]
+    order = list(range(len(segments)))
+    odd = [level for level in levels if level % 2]
+    lowest_odd = min(odd) if odd else 1
+    for level in range(max(levels), lowest_odd - 1, -1):
+        index = 0
+        while index < len(order):
+            if levels[order[index]] < level:
+                index += 1
+                continue
+            stop = index
+            while stop < len(order) and levels[order[stop]] >= level:
+                stop += 1
+            order[index:stop] = reversed(order[index:stop])
+            index = stop
+    logical = {id(run): number for number, run in enumerate(r for _, rs in segments for r in rs)}
+    runs: list[Run] = []
+    for position in order:
+        level, font_runs = segments[position]
+        for run in reversed(font_runs) if level % 2 else font_runs:
+            runs.append(run._replace(logical=logical[id(run)]))
+    return tuple(runs)
+
+
+def _levels(text: str) -> list[tuple[str, int]]:
+    """Each character with its resolved bidi embedding level (explicit controls dropped)."""
+    from bidi import algorithm
+
+    storage = algorithm.get_empty_storage()
+    storage["base_level"] = algorithm.get_base_level(text)
+    storage["base_dir"] = ("L", "R")[storage["base_level"]]
+    algorithm.get_embedding_levels(text, storage)
+    algorithm.explicit_embed_and_overrides(storage, False)
+    algorithm.resolve_weak_types(storage, False)
+    algorithm.resolve_neutral_types(storage, False)
+    algorithm.resolve_implicit_levels(storage, False)
+    return [(char["ch"], int(char["level"])) for char in storage["chars"]]
+
+
+def _font_runs(text: str, base: str, level: int) -> list[Run]:
+    """Runs of one font, in logical order, each drawable as it is."""
     runs: list[Run] = []
     current, start = "", 0
     for index, char in enumerate(text):
@@ -115,31 +225,72 @@ def runs_of(text: str, base: str = BODY) -> tuple[Run, ...]:
         font = font or _font_for(char, base) or base
         if font != current:
             if current:
-                runs.append(Run(current, text[start:index], KIND_OF[current]))
+                runs.extend(_runs(current, text[start:index], level))
             current, start = font, index
-    runs.append(Run(current, text[start:], KIND_OF[current]))
-    if any(run.kind == "rtl" for run in runs) and _starts_right_to_left(text):
-        runs.reverse()
-    return tuple(runs)
+    runs.extend(_runs(current, text[start:], level))
+    return runs
 
 
-def _starts_right_to_left(text: str) -> bool:
-    for char in text:
-        direction = unicodedata.bidirectional(char)
-        if direction in ("L", "R", "AL"):
-            return direction != "L"
-    return False
+def _runs(font: str, text: str, level: int) -> list[Run]:
+    # A space between two scripts is a run of its own, so it is drawn (and
+    # extracted) between them rather than inside the right-to-left word.
+    word = text.rstrip(" ")
+    if word == text or not word:
+        return [_run(font, text, level)]
+    return [_run(font, word, level), _run(font, text[len(word) :], level)]
 
 
-@lru_cache(maxsize=4096)
+def _run(font: str, text: str, level: int) -> Run:
+    kind = KIND_OF[font]
+    if level % 2 == 0:
+        # Arabic digits and punctuation between left-to-right text: as they are.
+        return Run(font, text, "plain" if kind == "rtl" else kind)
+    if kind == "rtl" and text.strip(" "):
+        return Run(font, text, "rtl")  # HarfBuzz shapes it and orders it right to left
+    # A neutral (space, bracket, Latin digit) inside right-to-left text: its
+    # characters go right to left, brackets mirrored.
+    from bidi.algorithm import MIRRORED
+
+    return Run(font, "".join(MIRRORED.get(char, char) for char in reversed(text)), "plain")
+
+
+# Discretionary ligatures ("dlig") would draw محمد as one glyph with vowel
+# marks nobody typed: only the ligatures the script requires, and kerning.
+SHAPING_FEATURES = {"kern": True, "liga": True}
+
+
 def _shaped(text: str, font: str, size: float) -> Any:
-    from reportlab.pdfbase.ttfonts import shapeStr
-
-    return shapeStr(text, font, size)
+    if len(text) > CACHE_TEXT_CHARS:
+        return _shape(text, font, size)
+    return _cached_shape(text, font, size)
 
 
 @lru_cache(maxsize=4096)
+def _cached_shape(text: str, font: str, size: float) -> Any:
+    return _shape(text, font, size)
+
+
+def _shape(text: str, font: str, size: float) -> Any:
+    from reportlab.lib.abag import ABag
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+    from reportlab.pdfbase.ttfonts import shapeFragWord
+
+    word = [stringWidth(text, font, size), (ABag(fontName=font, fontSize=size), text)]
+    return shapeFragWord(word, features=SHAPING_FEATURES, force=True)[1][1]
+
+
 def _run_width(run: Run, size: float) -> float:
+    if len(run.text) > CACHE_TEXT_CHARS:
+        return _measure_run(run, size)
+    return _cached_run_width(run, size)
+
+
+@lru_cache(maxsize=4096)
+def _cached_run_width(run: Run, size: float) -> float:
+    return _measure_run(run, size)
+
+
+def _measure_run(run: Run, size: float) -> float:
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
     if run.kind == "plain":
@@ -151,9 +302,16 @@ def _run_width(run: Run, size: float) -> float:
     return float(sum(glyph.x_advance for glyph in data) * size / 1000)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=8192)
+def char_width(char: str, size: float, base: str = BODY) -> float:
+    """One character's width alone, in the font that draws it (for line breaking)."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    return float(stringWidth(char, _font_for(char, base) or base, size))
+
+
 def text_width(text: str, size: float, base: str = BODY) -> float:
-    """The width of the text in points, as :func:`draw_text` draws it."""
+    """The width of the text in points, as :meth:`TextLayer.draw` draws it."""
     return sum(_run_width(run, size) for run in runs_of(text, base))
 
 
@@ -171,16 +329,26 @@ class TextLayer:
 
     def draw(self, x: float, y: float, text: str, size: float, base: str = BODY) -> None:
         """Draw one line of text with its left end at (x, y)."""
+        placed = []
         for run in runs_of(text, base):
+            placed.append((run, x))
+            x += _run_width(run, size)
+        if len(placed) > 1:
+            placed.sort(key=lambda item: item[0].logical)
+        for run, x in placed:
             if run.kind == "outline":
                 self._draw_outlined(x, y, run, size)
             else:
+                if run.kind == "rtl":
+                    # Always restate the font: reportlab 5.1 fails (IndexError in
+                    # setRise) when a shaped text starting with a raised mark
+                    # continues the current font subset.
+                    self._font = None
                 self._set_font(run.font, size)
                 self._text.setTextOrigin(x, y)
                 self._text.textOut(
                     run.text if run.kind == "plain" else _shaped(run.text, run.font, size)
                 )
-            x += _run_width(run, size)
 
     def flush(self) -> None:
         self.canvas.drawText(self._text)

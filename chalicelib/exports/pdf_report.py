@@ -10,12 +10,20 @@ breaks between characters rather than running into the next column), and
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from datetime import datetime
 from typing import IO, TYPE_CHECKING
 
 from chalicelib.exports.cells import as_text
-from chalicelib.exports.pdf_fonts import BODY, BOLD, TextLayer, register_fonts, text_width
+from chalicelib.exports.pdf_fonts import (
+    BODY,
+    BOLD,
+    TextLayer,
+    char_width,
+    register_fonts,
+    text_width,
+)
 
 if TYPE_CHECKING:
     from reportlab.pdfgen.canvas import Canvas
@@ -44,13 +52,32 @@ def cells_of(contact: ContactRecord) -> list[str]:
     """The report's cells: the core fields, then every extra field as ``key: value`` lines."""
     extra = contact.extra or {}
     details = "\n".join(f"{key}: {as_text(value)}" for key, value in extra.items())
-    return [
+    cells = [
         contact.first_name or "",
         contact.last_name or "",
         contact.email or "",
         contact.phone or "",
         details,
     ]
+    return [printable(cell) for cell in cells]
+
+
+def printable(text: str) -> str:
+    """Text a PDF line can draw: tabs as spaces, line ends as ``\\n``, no other controls."""
+    if text.isprintable():
+        return text
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    return "".join(c for c in text if c == "\n" or unicodedata.category(c) != "Cc")
+
+
+def fitted(text: str, size: float, width: float, base: str = BODY) -> str:
+    """The text, cut short with an ellipsis if wider than ``width``."""
+    if text_width(text, size, base) <= width:
+        return text
+    keep = len(text)
+    while keep > 1 and text_width(text[:keep] + "…", size, base) > width:
+        keep = max(1, int(keep * 0.9))
+    return text[:keep].rstrip() + "…"
 
 
 def write_pdf(
@@ -85,7 +112,7 @@ def write_pdf(
 class _Report:
     def __init__(self, canvas: Canvas, title: str, exported_at: datetime, count: int) -> None:
         self.canvas = canvas
-        self.title = title
+        self.title = " ".join(printable(title).split())
         self.width = PAGE_WIDTH - 2 * MARGIN
         self.widths = [self.width * share for _, share in COLUMNS]
         self.text = TextLayer(canvas)
@@ -101,7 +128,8 @@ class _Report:
         self._draw_footer()
 
     def _draw_title(self, exported_at: datetime, count: int) -> None:
-        self.text.draw(MARGIN, self.y - 16, self.title, 16, base=BOLD)
+        title = fitted(self.title, 16, self.width, base=BOLD)
+        self.text.draw(MARGIN, self.y - 16, title, 16, base=BOLD)
         noun = "contact" if count == 1 else "contacts"
         when = exported_at.strftime("%Y-%m-%d %H:%M UTC")
         self.text.draw(MARGIN, self.y - 32, f"Exported {when} · {count:,} {noun}", 9)
@@ -119,7 +147,8 @@ class _Report:
         self.y -= height
 
     def _draw_footer(self) -> None:
-        label = f"{self.title} · Page {self.page} of "
+        name = fitted(self.title, 7.5, self.width * 0.7)
+        label = f"{name} · Page {self.page} of "
         size = 7.5
         x = MARGIN
         self.text.draw(x, MARGIN / 2, label, size)
@@ -162,45 +191,50 @@ class _Report:
 
 
 def wrap(text: str, width: float) -> list[str]:
-    """The text as lines no wider than ``width``; words too long break between characters."""
+    """The text as at most MAX_LINES lines no wider than ``width``.
+
+    Lines break after spaces; a word wider than the column breaks between
+    characters (long emails, URLs, and scripts written without spaces).
+    """
     lines: list[str] = []
-    for paragraph in text.split("\n") or [""]:
-        if text_width(paragraph, SIZE) <= width:
+    for paragraph in text.split("\n"):
+        if len(lines) > MAX_LINES:
+            break
+        if len(paragraph) <= SHORT and text_width(paragraph, SIZE) <= width:
             lines.append(paragraph)
         else:
-            lines.extend(_wrap_paragraph(paragraph, width))
-        if len(lines) >= MAX_LINES:
-            return [*lines[: MAX_LINES - 1], lines[MAX_LINES - 1] + " …"]
+            lines.extend(_break_lines(paragraph, width, MAX_LINES + 1 - len(lines)))
+    if len(lines) > MAX_LINES:
+        lines = [*lines[: MAX_LINES - 1], lines[MAX_LINES - 1] + " …"]
     return lines or [""]
 
 
-def _wrap_paragraph(paragraph: str, width: float) -> list[str]:
+# Paragraphs up to this long are measured exactly (shaped) before breaking.
+SHORT = 120
+
+
+def _break_lines(paragraph: str, width: float, most: int) -> list[str]:
+    """Greedy breaking on each character's own width, stopping after ``most`` lines.
+
+    Characters are measured one by one (unshaped, cached), which is linear in
+    the text and never shapes a long text again and again.
+    """
     lines: list[str] = []
-    line = ""
-    for word in paragraph.split(" "):
-        candidate = f"{line} {word}" if line else word
-        if text_width(candidate, SIZE) <= width:
-            line = candidate
-            continue
-        if line:
-            lines.append(line)
-        line = ""
-        # The word alone is too wide: cut it where it stops fitting.
-        while text_width(word, SIZE) > width:
-            cut = _fitting_prefix(word, width)
-            lines.append(word[:cut])
-            word = word[cut:]
-        line = word
-    lines.append(line)
+    start = 0
+    used = 0.0
+    last_space = -1
+    for index, char in enumerate(paragraph):
+        advance = char_width(char, SIZE)
+        if used + advance > width and index > start:
+            cut = last_space + 1 if last_space >= start else index
+            lines.append(paragraph[start:cut].rstrip(" "))
+            if len(lines) >= most:
+                return lines
+            start = cut
+            used = sum(char_width(c, SIZE) for c in paragraph[start:index])
+            last_space = -1
+        used += advance
+        if char == " ":
+            last_space = index
+    lines.append(paragraph[start:])
     return lines
-
-
-def _fitting_prefix(word: str, width: float) -> int:
-    low, high = 1, len(word)
-    while low < high:
-        middle = (low + high + 1) // 2
-        if text_width(word[:middle], SIZE) <= width:
-            low = middle
-        else:
-            high = middle - 1
-    return low

@@ -45,7 +45,7 @@ def export_contacts(user: UserRecord) -> Response:
     directory_id = params.get("directory_id") or params.get("directory") or ""
     if not directory_id.strip():
         raise ValidationError.for_field("directory_id", "Give the directory to export.")
-    fmt = service.check_format(params.get("format") or "csv")
+    fmt = service.check_format(params.get("format", "csv"))
     body, filename = service.export_now(user.user_id, directory_id.strip(), fmt)
     return Response(
         body=body,

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -32,6 +33,7 @@ from chalicelib.exports.cells import Layout, looks_like_formula, neutralised
 # Excel refuses longer cells; the CSV export keeps such values whole.
 XLSX_MAX_CELL = 32_767
 MIN_WIDTH, MAX_WIDTH = 8, 60
+XML_ESCAPE_LOOKALIKE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")
 # An extra value may be up to the contact's 64 KB; csv's default limit is 128 K.
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
@@ -74,7 +76,7 @@ def write_xlsx(out: IO[bytes], contacts: Iterable[ContactRecord]) -> int:
 def _spool(
     contacts: Iterable[ContactRecord], layout: Layout, spool: IO[str], *, for_csv: bool
 ) -> int:
-    writer = csv.writer(spool, lineterminator="\n")
+    writer = csv.writer(spool, lineterminator="\r\n")  # so a lone \r in a value is quoted
     written = 0
     for contact in contacts:
         cells = layout.cells(contact)
@@ -113,6 +115,10 @@ def _text_cell(sheet: Any, text: str) -> Any:
     if ILLEGAL_CHARACTERS_RE.search(text):
         # Control characters are not allowed in the file format at all.
         text = ILLEGAL_CHARACTERS_RE.sub("", text)
+    if "_x" in text:
+        # Excel reads "_x0041_" in a cell's XML as the escape for "A"; its own
+        # escape for a literal underscore keeps the text as typed.
+        text = XML_ESCAPE_LOOKALIKE.sub("_x005F_", text)
     if len(text) > XLSX_MAX_CELL:
         text = text[: XLSX_MAX_CELL - 1] + "…"
     if not (looks_like_formula(text) or text in ERROR_CODES):
