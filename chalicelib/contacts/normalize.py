@@ -153,6 +153,11 @@ def clean_extra(value: Any, field: str = "extra") -> dict[str, Any]:
     if len(value) > MAX_EXTRA_KEYS:
         raise FieldError(field, f"Use at most {MAX_EXTRA_KEYS} fields.")
     cleaned: dict[str, Any] = {}
+    # An upper bound of the JSON's size, so most rows need no JSON made: a
+    # character of text takes at most 6 bytes (``\u001f``), a number, true,
+    # false or null as many as its repr, and a pair 8 more for quotes, colon,
+    # comma and spaces.
+    bound = 2
     for raw_key, item in value.items():
         key = _SPACES.sub(" ", str(raw_key)).strip()
         if not key or len(key) > MAX_EXTRA_KEY_LENGTH:
@@ -164,6 +169,14 @@ def clean_extra(value: Any, field: str = "extra") -> dict[str, Any]:
         if isinstance(item, float) and not math.isfinite(item):  # not valid JSON
             raise FieldError(f"{field}.{key}", "Use a finite number.")
         cleaned[key] = item
+        if isinstance(item, str):
+            bound += 6 * len(key) + 8 + 6 * len(item)
+        elif item is None or isinstance(item, int | float):  # bool is an int
+            bound += 6 * len(key) + 8 + len(repr(item))
+        else:
+            bound = MAX_EXTRA_BYTES + 1  # no bound known: measure the JSON
+    if bound <= MAX_EXTRA_BYTES:
+        return cleaned
     size = len(json.dumps(cleaned, ensure_ascii=False).encode("utf-8"))
     if size > MAX_EXTRA_BYTES:
         raise FieldError(field, f"Keep these fields under {MAX_EXTRA_BYTES // 1024} KB in all.")

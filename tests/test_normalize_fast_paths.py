@@ -1,4 +1,4 @@
-"""Remembered email domains and phones give exactly the answers of an uncached check."""
+"""Normalising's fast paths (remembered domains and phones, small extras) answer as before."""
 
 from __future__ import annotations
 
@@ -85,3 +85,30 @@ def test_can_read_phones_from_the_cache_exactly_as_phonenumbers_answers() -> Non
         assert [clean_phone(text, region) for text, region in PHONES] == expected
     assert expected[0].value == "+12025550143" and expected[0].valid
     assert not expected[7].valid and expected[7].warning
+
+
+@pytest.mark.parametrize(
+    ("extra", "fits"),
+    [
+        ({"note": "x" * 9_000, "more": "y" * 9_000}, True),  # ~18 KB of text
+        ({f"k{i}": "é" * 9_000 for i in range(3)}, True),  # 54 KB in UTF-8: bound passed, fits
+        ({f"k{i}": "é" * 9_000 for i in range(4)}, False),  # 72 KB in UTF-8
+        ({f"k{i}": "\x01" * 2_000 for i in range(6)}, False),  # 12,000 chars, 72 KB escaped
+        ({f"k{i}": "a" * 9_990 for i in range(6)}, True),  # 59.9 KB
+        ({f"k{i}": "a" * 9_990 for i in range(7)}, False),  # 69.9 KB
+        ({"n": 10**300, "f": -1.5e-300, "b": True, "z": None}, True),
+    ],
+)
+def test_error_on_extra_over_64_kb_whether_or_not_the_json_is_measured(
+    extra: dict[str, Any], fits: bool
+) -> None:
+    import json
+
+    from chalicelib.contacts.normalize import MAX_EXTRA_BYTES, FieldError, clean_extra
+
+    assert (len(json.dumps(extra, ensure_ascii=False).encode()) <= MAX_EXTRA_BYTES) == fits
+    if fits:
+        assert clean_extra(extra) == extra
+    else:
+        with pytest.raises(FieldError, match="under 64 KB"):
+            clean_extra(extra)
