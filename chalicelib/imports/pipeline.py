@@ -40,9 +40,10 @@ from chalicelib.imports.writer import ChunkWriter, DirectoryGoneError, Outcome
 
 log = logging.getLogger(__name__)
 
-# 2,000 rows: 80 batch writes of 25, one count and one progress update,
-# so about 41 write requests per 1,000 rows; progress shows every 2,000.
-CHUNK_ROWS = 2000
+# 5,000 rows: 200 batch writes of 25, one count and one progress update,
+# so 40.4 write requests per 1,000 rows; progress shows every 5,000 rows
+# (under a second of work), and a chunk's rows and items take a few MB.
+CHUNK_ROWS = 5000
 # Stop taking new chunks when a run has less than this left, and continue
 # in a new message: a chunk never takes near this long.
 STOP_WHEN_MS_LEFT = 60_000
