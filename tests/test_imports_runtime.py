@@ -30,3 +30,17 @@ def test_can_import_and_leave_the_collector_as_it_was(
     ((threshold, frozen),) = seen
     assert threshold[0] == pipeline.GC_THRESHOLD and frozen > 0  # tuned while it ran
     assert (gc.get_threshold(), gc.get_freeze_count()) == before  # and set back
+
+
+def test_can_overlap_two_runs_and_the_last_to_end_sets_the_collector_back() -> None:
+    from chalicelib.imports import pipeline
+
+    before = gc.get_threshold(), gc.get_freeze_count()
+    first = pipeline._collector_for_bulk_work()
+    second = pipeline._collector_for_bulk_work()
+    first.__enter__()
+    second.__enter__()  # as another handler's thread would, while the first runs
+    first.__exit__(None, None, None)
+    assert gc.get_threshold()[0] == pipeline.GC_THRESHOLD  # the second still runs tuned
+    second.__exit__(None, None, None)
+    assert (gc.get_threshold(), gc.get_freeze_count()) == before

@@ -19,6 +19,7 @@ import gc
 import io
 import logging
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -83,6 +84,11 @@ def run_import(job: ImportRecord, remaining_ms: Callable[[], int]) -> None:
         log.info("import %s continues in a new run after %d rows", job.import_id, job.rows_done)
 
 
+_bulk = threading.Lock()
+_bulk_runs = 0  # runs going on in this process (the local stack runs handlers in threads)
+_usual_thresholds = gc.get_threshold()
+
+
 @contextmanager
 def _collector_for_bulk_work() -> Iterator[None]:
     """Run the cycle collector less often, and never over what existed before the run.
@@ -93,16 +99,24 @@ def _collector_for_bulk_work() -> Iterator[None]:
     loaded before the run: a quarter of the run's CPU time. Frozen
     (``gc.freeze``), those are skipped, and a higher first threshold lets
     reference counting free the rows first; cycles the run makes are still
-    collected. Both are set back after the run.
+    collected. The first run to start sets this, the last to end sets the
+    collector back.
     """
-    thresholds = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(GC_THRESHOLD, *thresholds[1:])
+    global _bulk_runs, _usual_thresholds
+    with _bulk:
+        if _bulk_runs == 0:
+            _usual_thresholds = gc.get_threshold()
+            gc.freeze()
+            gc.set_threshold(GC_THRESHOLD, *_usual_thresholds[1:])
+        _bulk_runs += 1
     try:
         yield
     finally:
-        gc.set_threshold(*thresholds)
-        gc.unfreeze()
+        with _bulk:
+            _bulk_runs -= 1
+            if _bulk_runs == 0:
+                gc.set_threshold(*_usual_thresholds)
+                gc.unfreeze()
 
 
 def _take_lease(job: ImportRecord, milliseconds: int) -> None:
