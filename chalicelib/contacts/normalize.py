@@ -1,9 +1,11 @@
 """Normalising a contact's fields: one module for the API and the importer.
 
-- emails: trimmed, validated by email-validator (no DNS), lower-cased;
+- emails: trimmed, validated by email-validator (no DNS), lower-cased; the
+  checks of a domain are remembered, since an import meets the same few
+  domains a million times (every local part is still checked);
 - phones: parsed by phonenumbers into E.164 with the configured default
   region; text that does not parse is kept as given, with a warning, and
-  never turned into a guessed number;
+  never turned into a guessed number; recent answers are remembered;
 - names: trimmed, whitespace runs folded, bounded;
 - ``extra``: a flat object of user fields, bounded in keys and size so an
   item never nears DynamoDB's 400 KB.
@@ -11,9 +13,12 @@
 
 from __future__ import annotations
 
+import functools
+import importlib
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +33,9 @@ MAX_EXTRA_VALUE_LENGTH = 10_000
 MAX_EXTRA_BYTES = 64 * 1024
 MAX_TAGS = 50
 MAX_TAG_LENGTH = 100
+# Bounded caches: a few MB at most, however many rows pass through.
+EMAIL_DOMAINS_CACHED = 4096
+PHONES_CACHED = 16384
 CHANNELS = ("email", "sms", "whatsapp")
 SUBSCRIPTION_STATUSES = ("subscribed", "unsubscribed", "bounced", "complained")
 
@@ -70,6 +78,7 @@ def clean_email(value: str, field: str = "email") -> str | None:
     """The normalised address, ``None`` for a blank one."""
     if not value.strip():
         return None
+    _remember_email_domains()
     try:
         return normalize_email(value)
     except ValueError as exc:
@@ -78,15 +87,22 @@ def clean_email(value: str, field: str = "email") -> str | None:
 
 def clean_phone(value: str, region: str | None = None, field: str = "phone") -> Phone | None:
     """The phone in E.164, or the raw text with a warning; ``None`` for a blank one."""
-    import phonenumbers
-
     text = _SPACES.sub(" ", value).strip()
     if not text:
         return None
     if len(text) > MAX_PHONE_LENGTH:
         raise FieldError(field, f"Use at most {MAX_PHONE_LENGTH} characters.")
+    return _parse_phone(text, region or default_region())
+
+
+@functools.lru_cache(maxsize=PHONES_CACHED)
+def _parse_phone(text: str, region: str) -> Phone:
+    # Cached: phonenumbers' answer depends on the text and region alone, and
+    # a file repeats numbers (a switchboard, a shared line, duplicate rows).
+    import phonenumbers
+
     try:
-        number = phonenumbers.parse(text, region or default_region())
+        number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
         number = None
     if number is not None and phonenumbers.is_valid_number(number):
@@ -95,9 +111,37 @@ def clean_phone(value: str, region: str | None = None, field: str = "phone") -> 
     return Phone(
         value=text,
         valid=False,
-        warning=f"Kept as written: not a valid phone number for region {region or default_region()}"
+        warning=f"Kept as written: not a valid phone number for region {region}"
         " (add the country code, e.g. +44…).",
     )
+
+
+@functools.cache
+def _remember_email_domains() -> None:
+    """Have email-validator check each domain once, not once per address.
+
+    Its domain checks (IDNA, UTS #46, the special-use names) are two thirds of
+    an address's cost and depend on the domain and the options alone, so
+    their result is cached where ``validate_email`` looks the function up.
+    Everything else, the local part and the address's length included, is
+    still checked by ``validate_email`` for every address; a domain that
+    fails raises as before and is not cached. Runs once per process.
+    """
+    module = importlib.import_module("email_validator.validate_email")
+    checks: Callable[..., dict[str, str]] = module.validate_email_domain_name
+
+    @functools.lru_cache(maxsize=EMAIL_DOMAINS_CACHED)
+    def cached(domain: str, test_environment: bool, globally_deliverable: bool) -> dict[str, str]:
+        return checks(
+            domain, test_environment=test_environment, globally_deliverable=globally_deliverable
+        )
+
+    def remembered(
+        domain: str, test_environment: bool = False, globally_deliverable: bool = True
+    ) -> dict[str, str]:
+        return dict(cached(domain, test_environment, globally_deliverable))  # a copy to keep
+
+    vars(module)["validate_email_domain_name"] = remembered
 
 
 def clean_extra(value: Any, field: str = "extra") -> dict[str, Any]:
@@ -109,6 +153,11 @@ def clean_extra(value: Any, field: str = "extra") -> dict[str, Any]:
     if len(value) > MAX_EXTRA_KEYS:
         raise FieldError(field, f"Use at most {MAX_EXTRA_KEYS} fields.")
     cleaned: dict[str, Any] = {}
+    # An upper bound of the JSON's size, so most rows need no JSON made: a
+    # character of text takes at most 6 bytes (``\u001f``), a number, true,
+    # false or null as many as its repr, and a pair 8 more for quotes, colon,
+    # comma and spaces.
+    bound = 2
     for raw_key, item in value.items():
         key = _SPACES.sub(" ", str(raw_key)).strip()
         if not key or len(key) > MAX_EXTRA_KEY_LENGTH:
@@ -120,6 +169,14 @@ def clean_extra(value: Any, field: str = "extra") -> dict[str, Any]:
         if isinstance(item, float) and not math.isfinite(item):  # not valid JSON
             raise FieldError(f"{field}.{key}", "Use a finite number.")
         cleaned[key] = item
+        if isinstance(item, str):
+            bound += 6 * len(key) + 8 + 6 * len(item)
+        elif item is None or isinstance(item, int | float):  # bool is an int
+            bound += 6 * len(key) + 8 + len(repr(item))
+        else:
+            bound = MAX_EXTRA_BYTES + 1  # no bound known: measure the JSON
+    if bound <= MAX_EXTRA_BYTES:
+        return cleaned
     size = len(json.dumps(cleaned, ensure_ascii=False).encode("utf-8"))
     if size > MAX_EXTRA_BYTES:
         raise FieldError(field, f"Keep these fields under {MAX_EXTRA_BYTES // 1024} KB in all.")

@@ -174,9 +174,23 @@ def field_for(header: str) -> str | None:
 
 
 def map_columns(headers: list[str]) -> ColumnMap:
-    """The first column naming a core field holds it; others keep their header in ``extra``."""
+    """The first column naming a core field holds it; others keep their header in ``extra``.
+
+    Labels in ``extra`` are unique (`` (2)`` is added to a repeated one), so no
+    column's value can overwrite another's.
+    """
     columns = ColumnMap(width=len(headers))
     used_names: set[str] = set()
+
+    def label_for(index: int) -> str:
+        # A column with no header keeps its cells, under its position.
+        label = " ".join(headers[index].replace("\ufeff", "").split())[:MAX_LABEL]
+        label = label or column_label(index)
+        while label in used_names:
+            label += " (2)"
+        used_names.add(label)
+        return label
+
     for index, header in enumerate(headers):
         name = field_for(header)
         if name and name not in columns.core:
@@ -184,17 +198,11 @@ def map_columns(headers: list[str]) -> ColumnMap:
             continue
         if name:
             columns.fallbacks.setdefault(name, []).append(index)
-        # A column with no header keeps its cells, under its position.
-        label = " ".join(header.replace("\ufeff", "").split())[:MAX_LABEL]
-        label = label or column_label(index)
-        while label in used_names:
-            label += " (2)"
-        used_names.add(label)
-        columns.extra[index] = label
+        columns.extra[index] = label_for(index)
     # A full-name column is only a name when there are no first/last columns.
     if "full_name" in columns.core and {"first_name", "last_name"} & set(columns.core):
         index = columns.core.pop("full_name")
-        columns.extra[index] = " ".join(headers[index].split())
+        columns.extra[index] = label_for(index)
     return columns
 
 

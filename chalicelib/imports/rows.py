@@ -35,18 +35,27 @@ def parse_row(number: int, cells: list[str], columns: ColumnMap) -> ParsedRow:
     """The row's fields, normalised; a bad field fails the row, naming the field."""
     raw: dict[str, Any] = {}
     for name, index in columns.core.items():
-        raw[name] = _cell(cells, index)
-        for other in columns.fallbacks.get(name, ()):
-            raw[name] = raw[name] or _cell(cells, other)
+        value = _cell(cells, index)
+        if not value:
+            for other in columns.fallbacks.get(name, ()):
+                value = value or _cell(cells, other)
+        raw[name] = value
     full_name = raw.pop("full_name", "")
     if full_name and not raw.get("first_name") and not raw.get("last_name"):
         first, _, last = full_name.partition(" ")
         raw["first_name"], raw["last_name"] = first, last
-    extra = {label: _cell(cells, index) for index, label in columns.extra.items()}
-    # Cells beyond the header's last column are kept too, by position.
-    for index in range(columns.width, len(cells)):
-        extra[column_label(index)] = _cell(cells, index)
-    extra = {k: v for k, v in extra.items() if v != ""}
+    if len(cells) <= columns.width:
+        # The usual row. Labels are unique (see map_columns): empty cells are left out.
+        extra = {}
+        for index, label in columns.extra.items():
+            if value := _cell(cells, index):
+                extra[label] = value
+    else:
+        # Cells beyond the header's last column are kept too, by position.
+        extra = {label: _cell(cells, index) for index, label in columns.extra.items()}
+        for index in range(columns.width, len(cells)):
+            extra[column_label(index)] = _cell(cells, index)
+        extra = {k: v for k, v in extra.items() if v != ""}
     row = ParsedRow(number=number)
     if len(extra) > MAX_EXTRA_KEYS:
         # Keep the contact (its email, phone, names); say what was left out.
@@ -75,13 +84,15 @@ def parse_row(number: int, cells: list[str], columns: ColumnMap) -> ParsedRow:
 def _cell(cells: list[str], index: int) -> str:
     if index >= len(cells):
         return ""
-    # Quoted line breaks come as \r\n from Windows files; store one kind.
-    cell = cells[index].replace("\ufeff", "")
+    cell = cells[index]
     if cell.startswith(FORMULA_GUARDS):
         # A spreadsheet's "text, not formula" apostrophe (our CSV export adds
         # it) is not part of the value.
         cell = cell[1:]
-    return cell.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if "\r" in cell or "\ufeff" in cell:
+        # Quoted line breaks come as \r\n from Windows files; store one kind.
+        cell = cell.replace("\ufeff", "").replace("\r\n", "\n").replace("\r", "\n")
+    return cell.strip()
 
 
 # "'" before a character a spreadsheet would read as the start of a formula.

@@ -84,7 +84,8 @@ def _utf8_or_cp1252(stream: BinaryIO) -> str:
             if not chunk.isascii():
                 replaced = text.count("\ufffd")
                 bad += replaced
-                good += sum(1 for c in text if ord(c) > 127) - replaced
+                # Non-ASCII characters: all but those an ASCII encoding keeps.
+                good += len(text) - len(text.encode("ascii", "ignore")) - replaced
         text = decoder.decode(b"", final=True)
         bad += text.count("\ufffd")
     finally:

@@ -9,7 +9,9 @@
   read from the sheet's XML and the top-left value fills the range;
 - values: shown as Excel shows them — whole numbers without ``.0`` or an
   exponent, number formats like ``00000`` applied, dates as ISO text,
-  formulas as their saved values.
+  formulas as their saved values. Only a format of zeros changes how a
+  number reads, so a workbook that defines none is read as bare values:
+  openpyxl then builds no cell object per cell.
 """
 
 from __future__ import annotations
@@ -75,7 +77,7 @@ def open_sheet(
         # A wrong <dimension> would cut the sheet short: ignore it.
         worksheet.reset_dimensions()
         merges = _merged_ranges(workbook, worksheet)
-        rows = _text_rows(worksheet, merges)
+        rows = _text_rows(worksheet, merges, needs_formats=_has_zero_formats(workbook))
         head = []
         for _ in range(HEADER_SEARCH_ROWS):
             row = next(rows, None)
@@ -126,19 +128,44 @@ def _merged_ranges(workbook: Any, worksheet: Any) -> list[tuple[int, int, int, i
     return ranges
 
 
-def _text_rows(worksheet: Any, merges: list[tuple[int, int, int, int]]) -> Iterator[list[str]]:
+def _has_zero_formats(workbook: Any) -> bool:
+    """Whether a cell may have a number format like ``00000`` (so cells, not bare values, are read).
+
+    Excel's built-in formats hold only ``0``, which shows a whole number as it
+    is; the rest are the workbook's own, which openpyxl keeps in a list.
+    """
+    formats = getattr(workbook, "_number_formats", None)
+    if formats is None:
+        return True  # cannot tell: read every cell with its format
+    return any(len(code) > 1 and _ZEROS.match(code) for code in formats)
+
+
+def _text_rows(
+    worksheet: Any, merges: list[tuple[int, int, int, int]], *, needs_formats: bool = True
+) -> Iterator[list[str]]:
     """Rows as text, merged ranges filled lazily and only over cells the row has.
 
     A range is never expanded cell by cell: ``B2:XFD1048576`` in a tiny file
     costs one entry, not a billion.
     """
+    if needs_formats:
+        rows: Iterator[list[str]] = (
+            [cell_text(cell) for cell in row] for row in _checked(worksheet.iter_rows())
+        )
+    else:
+        rows = (
+            [value_text(value) for value in row]
+            for row in _checked(worksheet.iter_rows(values_only=True))
+        )
+    if not merges:
+        yield from rows
+        return
     starting: dict[int, list[tuple[int, int, int]]] = {}
     for min_row, min_col, max_row, max_col in merges:
         starting.setdefault(min_row, []).append((min_col, max_row, max_col))
     active: list[tuple[int, int, int, str]] = []  # (min_col, max_row, max_col, value)
     width = 0  # the widest row so far: merges fill no further
-    for row_index, row in enumerate(_checked(worksheet.iter_rows()), start=1):
-        values = [cell_text(cell) for cell in row]
+    for row_index, values in enumerate(rows, start=1):
         width = max(width, len(values))
         for min_col, max_row, max_col in starting.pop(row_index, ()):
             top_left = values[min_col - 1] if min_col <= len(values) else ""
@@ -173,10 +200,17 @@ def _checked(rows: Iterator[Any]) -> Iterator[Any]:
 def cell_text(cell: Any) -> str:
     """A cell's value as the text Excel shows."""
     value = getattr(cell, "value", None)
+    if value is None or isinstance(value, str):
+        return value or ""
+    return value_text(value, getattr(cell, "number_format", None) or "General")
+
+
+def value_text(value: Any, number_format: str = "General") -> str:
+    """A value as the text Excel shows in a cell of ``number_format``."""
+    if isinstance(value, str):  # most cells: checked first
+        return value
     if value is None:
         return ""
-    if isinstance(value, str):
-        return value
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, dt.datetime):
@@ -186,7 +220,7 @@ def cell_text(cell: Any) -> str:
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, int | float):
-        return _number_text(value, getattr(cell, "number_format", None) or "General")
+        return _number_text(value, number_format)
     return str(value)
 
 

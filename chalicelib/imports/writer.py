@@ -23,10 +23,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.contacts.models import EMAIL_PREFIX, ContactRecord, item_key_for, partition
+from chalicelib.contacts.models import EMAIL_PREFIX, ContactRecord, partition
 from chalicelib.db import utcnow
 from chalicelib.directories.service import move_contact_count
 from chalicelib.ids import new_id
+from chalicelib.imports.items import DEFAULTS, FIELDS, Item, NewContactItems
 from chalicelib.imports.rows import ParsedRow
 
 log = logging.getLogger(__name__)
@@ -67,11 +68,16 @@ class Outcome:
 
 @dataclass
 class _Write:
-    """One contact to put, the rows it stands for, and whether it is new."""
+    """One contact to put (as its DynamoDB item), the rows it stands for, and whether it is new."""
 
-    contact: ContactRecord
+    item: Item
+    email: str | None
     group: list[ParsedRow]
     new: bool
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.item["directory_key"]["S"], self.item["item_key"]["S"])
 
 
 @dataclass
@@ -99,12 +105,12 @@ class ChunkWriter:
         unwritten = self._put_all(writes)
         created = 0
         for write in writes:
-            if id(write.contact) in unwritten:
+            if write.key in unwritten:
                 for row in write.group:
                     outcome.fail(
                         row.number,
-                        "email" if write.contact.email else "",
-                        f"Not written ({write.contact.email or 'no email'}): the database stayed "
+                        "email" if write.email else "",
+                        f"Not written ({write.email or 'no email'}): the database stayed "
                         f"busy after {MAX_ATTEMPTS} attempts. Import the file again to add it.",
                     )
             elif write.new:
@@ -133,13 +139,17 @@ class ChunkWriter:
         existing = self._existing([g[0].email for g in groups if g[0].email])
         writes = []
         now = utcnow()
+        new_items = NewContactItems(self.key, self.directory_id, now)
         for group in groups:
             email = group[0].email
             current = existing.get(email) if email else None
             if current is None:
-                writes.append(_Write(self._new_contact(group, now), group, new=True))
+                values = dict(DEFAULTS)
+                merge_rows(values, group)
+                item = new_items.item(new_id(), values)
+                writes.append(_Write(item, values["email"], group, new=True))
             elif _merge_into(current, group, now):
-                writes.append(_Write(current, group, new=False))
+                writes.append(_Write(current.serialize(), current.email, group, new=False))
             else:
                 outcome.skip(group[0].number, "", "Already up to date.")
         return writes
@@ -154,27 +164,12 @@ class ChunkWriter:
                 found[str(contact.email)] = contact
         return found
 
-    def _new_contact(self, group: list[ParsedRow], now: Any) -> ContactRecord:
-        contact_id = new_id()
-        contact = ContactRecord(
-            self.key,
-            "",
-            contact_id=contact_id,
-            directory_id=self.directory_id,
-            created_at=now,
-            updated_at=now,
-        )
-        _merge_into(contact, group, now)
-        contact.item_key = item_key_for(contact.email, contact_id)
-        return contact
-
-    def _put_all(self, writes: list[_Write]) -> set[int]:
-        """Put every contact; the ids (``id()``) of those still unwritten after all retries."""
+    def _put_all(self, writes: list[_Write]) -> set[tuple[str, str]]:
+        """Put every item; the keys of those still unwritten after all retries."""
         connection = ContactRecord._get_connection()
-        by_key = {(w.contact.directory_key, w.contact.item_key): w.contact for w in writes}
-        unwritten: set[int] = set()
+        unwritten: set[tuple[str, str]] = set()
         for start in range(0, len(writes), BATCH_ITEMS):
-            pending = [w.contact.serialize() for w in writes[start : start + BATCH_ITEMS]]
+            pending = [w.item for w in writes[start : start + BATCH_ITEMS]]
             for attempt in range(1, MAX_ATTEMPTS + 1):
                 response = connection.batch_write_item(put_items=pending) or {}
                 left = response.get("UnprocessedItems", {}).get(ContactRecord.Meta.table_name, [])
@@ -185,8 +180,7 @@ class ChunkWriter:
                     # Exponential backoff with jitter, as AWS advises for throttling.
                     pause(min(0.05 * 2**attempt, 2.0) * random.uniform(0.5, 1.5))  # noqa: S311
             for item in pending:
-                key = (item["directory_key"]["S"], item["item_key"]["S"])
-                unwritten.add(id(by_key[key]))
+                unwritten.add((item["directory_key"]["S"], item["item_key"]["S"]))
             if pending:
                 log.error("%d items not written after %d attempts", len(pending), MAX_ATTEMPTS)
         return unwritten
@@ -196,23 +190,35 @@ class ChunkWriter:
             raise DirectoryGoneError("the directory was deleted during the import")
 
 
-def _merge_into(contact: ContactRecord, group: list[ParsedRow], now: Any) -> bool:
-    """Apply the rows' non-empty values to ``contact``; whether anything changed."""
+def merge_rows(values: dict[str, Any], group: list[ParsedRow]) -> bool:
+    """Apply the rows' non-empty values to a contact's ``values``; whether anything changed.
+
+    Later rows win; ``extra`` is merged key by key; ``phone_valid`` follows the phone.
+    """
     changed = False
     for row in group:
         for name, value in row.values.items():
             if name == "extra":
-                merged = {**(contact.extra or {}), **value}
-                if merged != (contact.extra or {}):
-                    contact.extra = merged
+                merged = {**(values.get("extra") or {}), **value}
+                if merged != (values.get("extra") or {}):
+                    values["extra"] = merged
                     changed = True
             elif name == "phone_valid":
                 continue  # follows the phone below
-            elif value not in (None, "") and getattr(contact, name) != value:
-                setattr(contact, name, value)
+            elif value not in (None, "") and values.get(name) != value:
+                values[name] = value
                 if name == "phone":
-                    contact.phone_valid = bool(row.values.get("phone_valid"))
+                    values["phone_valid"] = bool(row.values.get("phone_valid"))
                 changed = True
-    if changed:
-        contact.updated_at = now
     return changed
+
+
+def _merge_into(contact: ContactRecord, group: list[ParsedRow], now: Any) -> bool:
+    """Apply the rows to an existing contact; whether anything changed."""
+    values = {name: getattr(contact, name) for name in FIELDS}
+    if not merge_rows(values, group):
+        return False
+    for name in FIELDS:
+        setattr(contact, name, values[name])
+    contact.updated_at = now
+    return True
