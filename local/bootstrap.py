@@ -17,7 +17,7 @@ from chalicelib.config import QUEUES, settings
 # its dead-letter queue after MAX_RECEIVES. The pump gives each handler run
 # a little less than its queue's visibility timeout, as a Lambda timeout.
 VISIBILITY_TIMEOUT_SECONDS = 30
-VISIBILITY_BY_QUEUE = {"imports": 180, "exports": 180}
+VISIBILITY_BY_QUEUE = {"imports": 180, "exports": 600}
 MAX_RECEIVES = 5
 # A throttled send comes back after a doubling backoff: ten receives give
 # SES about an hour to recover before a delivery is failed.

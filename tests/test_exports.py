@@ -225,6 +225,14 @@ ROUND_TRIP = [
     },
     {"email": "dmitry@example.ru", "first_name": "Дмитрий", "phone": "+7 912 345-67-89"},
     {"email": "ana@example.com", "first_name": "Ana", "extra": {"company": "Zé Lda"}},
+    # Formula look-alikes come back as typed: the guard apostrophe is dropped
+    # again on import, headers included; so is the sheet XML's "_" escape.
+    {
+        "email": "mallory@example.com",
+        "first_name": '=HYPERLINK("https://x.example","y")',
+        "last_name": "-Dash",
+        "extra": {"=key": "@home", "code": "_x0041_B"},
+    },
 ]
 
 

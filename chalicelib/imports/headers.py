@@ -173,6 +173,16 @@ def field_for(header: str) -> str | None:
     return _FIELD_BY_FOLDED.get(fold(header))
 
 
+# "'" before a character a spreadsheet would read as the start of a formula:
+# Excel's "text, not formula" mark (our CSV export adds it), not part of the value.
+FORMULA_GUARDS = tuple("'" + trigger for trigger in ("=", "+", "-", "@", "\t", "\r"))
+
+
+def unguarded(text: str) -> str:
+    """The text without a leading formula-guard apostrophe."""
+    return text[1:] if text.startswith(FORMULA_GUARDS) else text
+
+
 def map_columns(headers: list[str]) -> ColumnMap:
     """The first column naming a core field holds it; others keep their header in ``extra``.
 
@@ -184,7 +194,7 @@ def map_columns(headers: list[str]) -> ColumnMap:
 
     def label_for(index: int) -> str:
         # A column with no header keeps its cells, under its position.
-        label = " ".join(headers[index].replace("\ufeff", "").split())[:MAX_LABEL]
+        label = " ".join(unguarded(headers[index].replace("\ufeff", "")).split())[:MAX_LABEL]
         label = label or column_label(index)
         while label in used_names:
             label += " (2)"

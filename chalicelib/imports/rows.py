@@ -8,7 +8,7 @@ from typing import Any
 from chalicelib.contacts.normalize import MAX_EXTRA_KEYS
 from chalicelib.contacts.service import normalise
 from chalicelib.errors import ValidationError
-from chalicelib.imports.headers import ColumnMap, column_label
+from chalicelib.imports.headers import FORMULA_GUARDS, ColumnMap, column_label
 
 
 @dataclass
@@ -86,14 +86,8 @@ def _cell(cells: list[str], index: int) -> str:
         return ""
     cell = cells[index]
     if cell.startswith(FORMULA_GUARDS):
-        # A spreadsheet's "text, not formula" apostrophe (our CSV export adds
-        # it) is not part of the value.
         cell = cell[1:]
     if "\r" in cell or "\ufeff" in cell:
         # Quoted line breaks come as \r\n from Windows files; store one kind.
         cell = cell.replace("\ufeff", "").replace("\r\n", "\n").replace("\r", "\n")
     return cell.strip()
-
-
-# "'" before a character a spreadsheet would read as the start of a formula.
-FORMULA_GUARDS = tuple("'" + trigger for trigger in ("=", "+", "-", "@", "\t", "\r"))

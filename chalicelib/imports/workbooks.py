@@ -201,14 +201,14 @@ def cell_text(cell: Any) -> str:
     """A cell's value as the text Excel shows."""
     value = getattr(cell, "value", None)
     if value is None or isinstance(value, str):
-        return value or ""
+        return _unescaped(value) if value and "_x005F_" in value else (value or "")
     return value_text(value, getattr(cell, "number_format", None) or "General")
 
 
 def value_text(value: Any, number_format: str = "General") -> str:
     """A value as the text Excel shows in a cell of ``number_format``."""
     if isinstance(value, str):  # most cells: checked first
-        return value
+        return _unescaped(value) if "_x005F_" in value else value
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -222,6 +222,13 @@ def value_text(value: Any, number_format: str = "General") -> str:
     if isinstance(value, int | float):
         return _number_text(value, number_format)
     return str(value)
+
+
+def _unescaped(text: str) -> str:
+    # "_x005F_" is the sheet XML's escape for "_" (before text that looks like
+    # an escape). openpyxl decodes it in shared strings but not in inline ones
+    # (which openpyxl's and our own exports write): the same text either way.
+    return text.replace("_x005F_", "_")
 
 
 def _number_text(value: int | float, number_format: str) -> str:
