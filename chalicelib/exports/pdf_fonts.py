@@ -312,6 +312,10 @@ def char_width(char: str, size: float, base: str = BODY) -> float:
 
 def text_width(text: str, size: float, base: str = BODY) -> float:
     """The width of the text in points, as :meth:`TextLayer.draw` draws it."""
+    if text.isascii():  # most cells: one run in the base font
+        from reportlab.pdfbase.pdfmetrics import stringWidth
+
+        return float(stringWidth(text, base, size))
     return sum(_run_width(run, size) for run in runs_of(text, base))
 
 
@@ -329,11 +333,14 @@ class TextLayer:
 
     def draw(self, x: float, y: float, text: str, size: float, base: str = BODY) -> None:
         """Draw one line of text with its left end at (x, y)."""
-        placed = []
-        for run in runs_of(text, base):
-            placed.append((run, x))
-            x += _run_width(run, size)
-        if len(placed) > 1:
+        runs = runs_of(text, base)
+        if len(runs) == 1:
+            placed = [(runs[0], x)]
+        else:
+            placed = []
+            for run in runs:
+                placed.append((run, x))
+                x += _run_width(run, size)
             placed.sort(key=lambda item: item[0].logical)
         for run, x in placed:
             if run.kind == "outline":
@@ -346,7 +353,9 @@ class TextLayer:
                     self._font = None
                 self._set_font(run.font, size)
                 self._text.setTextOrigin(x, y)
-                self._text.textOut(
+                # _textOut: textOut without re-measuring the text to move a
+                # cursor that every run sets anew anyway.
+                self._text._textOut(
                     run.text if run.kind == "plain" else _shaped(run.text, run.font, size)
                 )
 

@@ -10,6 +10,7 @@ breaks between characters rather than running into the next column), and
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
 from datetime import datetime
@@ -62,9 +63,12 @@ def cells_of(contact: ContactRecord) -> list[str]:
     return [printable(cell) for cell in cells]
 
 
+CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")  # control characters but \n
+
+
 def printable(text: str) -> str:
     """Text a PDF line can draw: tabs as spaces, line ends as ``\\n``, no other controls."""
-    if text.isprintable():
+    if not CONTROL.search(text):
         return text
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
     return "".join(c for c in text if c == "\n" or unicodedata.category(c) != "Cc")
@@ -123,6 +127,7 @@ class _Report:
         self._draw_header()
 
     def _start_page(self) -> None:
+        self.canvas.setStrokeColorRGB(0.85, 0.85, 0.85)  # row rules; a new page resets it
         self.page += 1
         self.y = PAGE_HEIGHT - MARGIN
         self._draw_footer()
@@ -173,11 +178,11 @@ class _Report:
         for cell, width in zip(lines, self.widths, strict=True):
             y = self.y - PADDING - SIZE
             for line in cell:
-                self.text.draw(x + PADDING, y, line, SIZE)
+                if line:
+                    self.text.draw(x + PADDING, y, line, SIZE)
                 y -= LEADING
             x += width
         self.y -= height
-        self.canvas.setStrokeColorRGB(0.85, 0.85, 0.85)
         self.canvas.line(MARGIN, self.y, MARGIN + self.width, self.y)
 
     def finish(self) -> None:
