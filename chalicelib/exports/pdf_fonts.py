@@ -371,31 +371,21 @@ class TextLayer:
 
     def _draw_outlined(self, x: float, y: float, run: Run, size: float) -> None:
         """Paint the shaped glyphs as shapes and lay the real text invisibly over them."""
-        import uharfbuzz
-
-        font = _harfbuzz_font(run.font)
-        buffer = uharfbuzz.Buffer()
-        buffer.add_str(run.text)
-        buffer.guess_segment_properties()
-        uharfbuzz.shape(font, buffer, {})
-        scale = size / font.face.upem
+        glyphs, upem = _shaped_glyphs(run.text, run.font)
+        scale = size / upem
         canvas = self.canvas
-        pen_x = x
-        for info, position in zip(buffer.glyph_infos, buffer.glyph_positions, strict=True):
-            form = _glyph_form(canvas, run.font, info.codepoint)
+        canvas.saveState()
+        canvas.transform(scale, 0, 0, scale, x, y)  # font units from here
+        for glyph, x_offset, y_offset, x_advance in glyphs:
+            form = _glyph_form(canvas, run.font, glyph)
             if form:
-                canvas.saveState()
-                canvas.transform(
-                    scale,
-                    0,
-                    0,
-                    scale,
-                    pen_x + position.x_offset * scale,
-                    y + position.y_offset * scale,
-                )
+                canvas.translate(x_offset, y_offset)
                 canvas.doForm(form)
-                canvas.restoreState()
-            pen_x += position.x_advance * scale
+                canvas.translate(x_advance - x_offset, -y_offset)
+            else:
+                canvas.translate(x_advance, 0)
+        canvas.restoreState()
+        pen_x = x + sum(glyph[3] for glyph in glyphs) * scale
         # Invisible (render mode 3) and squeezed to the painted width, so
         # selecting and extracting give the characters as typed.
         self._set_font(run.font, size)
@@ -407,6 +397,23 @@ class TextLayer:
         self._text.textOut(run.text)
         self._text.setHorizScale(100)
         self._text.setTextRenderMode(0)
+
+
+@lru_cache(maxsize=4096)
+def _shaped_glyphs(text: str, font_name: str) -> tuple[tuple[tuple[int, int, int, int], ...], int]:
+    """HarfBuzz's glyphs for the text: (glyph, x offset, y offset, advance) in font units."""
+    import uharfbuzz
+
+    font = _harfbuzz_font(font_name)
+    buffer = uharfbuzz.Buffer()
+    buffer.add_str(text)
+    buffer.guess_segment_properties()
+    uharfbuzz.shape(font, buffer, {})
+    glyphs = tuple(
+        (info.codepoint, position.x_offset, position.y_offset, position.x_advance)
+        for info, position in zip(buffer.glyph_infos, buffer.glyph_positions, strict=True)
+    )
+    return glyphs, int(font.face.upem)
 
 
 @lru_cache(maxsize=16)
