@@ -72,34 +72,6 @@ def _call(client: Any, method: str, path: str, token: str | None, body: Any = No
     return response.status_code, json.loads(response.body) if response.body else None
 
 
-def _seed(owner_id: str, directory_id: str, count: int) -> None:
-    from chalicelib.contacts.models import ContactRecord, item_key_for, partition
-    from chalicelib.db import utcnow
-    from chalicelib.directories.models import DirectoryRecord
-    from chalicelib.ids import new_id
-
-    now = utcnow()
-    with ContactRecord.batch_write() as batch:
-        for n in range(count):
-            email, contact_id = f"person{n}@example.com", new_id()
-            batch.save(
-                ContactRecord(
-                    partition(owner_id, directory_id),
-                    item_key_for(email, contact_id),
-                    contact_id=contact_id,
-                    directory_id=directory_id,
-                    email=email,
-                    first_name=f"Person {n}",
-                    extra={"company": f"Firm {n % 97}"},
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-    DirectoryRecord(owner_id, directory_id).update(
-        actions=[DirectoryRecord.contact_count.set(count)]
-    )
-
-
 def _campaign(client: Any, token: str, directory: str) -> str:
     status, body = _call(
         client,
@@ -168,7 +140,7 @@ def _baseline_s(count: int) -> float:
 
 def measure() -> dict[str, Any]:
     """One full run in this process; returns the figures."""
-    from bench.environment import mocked_app
+    from bench.environment import mocked_app, seed_directory
 
     os.environ["ECHO_MESSAGES"] = "0"
     with mocked_app() as client:
@@ -178,8 +150,8 @@ def measure() -> dict[str, Any]:
         _status, user = _call(client, "GET", "/api/accounts/me", token)
         big = _call(client, "POST", "/api/directory/directories", token, {"name": "big"})[1]["id"]
         small = _call(client, "POST", "/api/directory/directories", token, {"name": "small"})[1]
-        _seed(user["id"], big, CONTACTS)
-        _seed(user["id"], small["id"], 10)
+        seed_directory(user["id"], big, CONTACTS)
+        seed_directory(user["id"], small["id"], 10)
         queue_small = _queue_ms(client, token, small["id"])
         queue_big = _queue_ms(client, token, big)
         from chalicelib.aws import client as aws_client

@@ -59,3 +59,32 @@ def count_dynamodb() -> Iterator[Counter[str]]:
         yield counts
     finally:
         Connection._make_api_call = original  # type: ignore[method-assign]
+
+
+def seed_directory(owner_id: str, directory_id: str, count: int) -> None:
+    """Write ``count`` contacts straight into a directory (faster than the API)."""
+    from chalicelib.contacts.models import ContactRecord, item_key_for, partition
+    from chalicelib.db import utcnow
+    from chalicelib.directories.models import DirectoryRecord
+    from chalicelib.ids import new_id
+
+    now = utcnow()
+    with ContactRecord.batch_write() as batch:
+        for n in range(count):
+            email, contact_id = f"person{n}@example.com", new_id()
+            batch.save(
+                ContactRecord(
+                    partition(owner_id, directory_id),
+                    item_key_for(email, contact_id),
+                    contact_id=contact_id,
+                    directory_id=directory_id,
+                    email=email,
+                    first_name=f"Person {n}",
+                    extra={"company": f"Firm {n % 97}"},
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+    DirectoryRecord(owner_id, directory_id).update(
+        actions=[DirectoryRecord.contact_count.set(count)]
+    )

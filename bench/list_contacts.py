@@ -12,7 +12,7 @@ import os
 import time
 from typing import Any
 
-from bench.environment import count_dynamodb, mocked_app
+from bench.environment import count_dynamodb, mocked_app, seed_directory
 
 CONTACTS = int(os.environ.get("BENCH_LIST_CONTACTS", "10000"))
 
@@ -27,33 +27,6 @@ def _call(client: Any, method: str, path: str, token: str | None, body: Any = No
     return json.loads(response.body) if response.body else None
 
 
-def _seed(owner_id: str, directory_id: str) -> None:
-    from chalicelib.contacts.models import ContactRecord, item_key_for, partition
-    from chalicelib.db import utcnow
-    from chalicelib.directories.models import DirectoryRecord
-    from chalicelib.ids import new_id
-
-    now = utcnow()
-    with ContactRecord.batch_write() as batch:
-        for n in range(CONTACTS):
-            email, contact_id = f"person{n}@example.com", new_id()
-            batch.save(
-                ContactRecord(
-                    partition(owner_id, directory_id),
-                    item_key_for(email, contact_id),
-                    contact_id=contact_id,
-                    directory_id=directory_id,
-                    email=email,
-                    first_name=f"Person {n}",
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-    DirectoryRecord(owner_id, directory_id).update(
-        actions=[DirectoryRecord.contact_count.set(CONTACTS)]
-    )
-
-
 def run() -> None:
     with mocked_app() as client:
         account = {
@@ -66,7 +39,7 @@ def run() -> None:
             "access"
         ]
         directory = _call(client, "POST", "/api/directory/directories", token, {"name": "bench"})
-        _seed(user["id"], directory["id"])
+        seed_directory(user["id"], directory["id"], CONTACTS)
         pages = seen = 0
         path: str | None = f"/api/contacts/contacts?directory={directory['id']}"
         started = time.perf_counter()
