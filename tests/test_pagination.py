@@ -18,6 +18,7 @@ from chalicelib.http.pagination import (
     model_key,
     page_request,
 )
+from tests.conftest import User
 
 
 class Item(Model):
@@ -86,3 +87,33 @@ def test_tampered_cursor_is_refused() -> None:
 def test_defaults() -> None:
     request: Any = page_request({})
     assert (request.start_key, request.page_size) == (None, 50)
+
+
+def test_error_on_a_cursor_replayed_on_another_listing(ana: User, bruno: User) -> None:
+    first, second = ana.new_directory("First"), ana.new_directory("Second")
+    for n in range(3):
+        ana.new_contact(first, email=f"p{n}@example.com")
+    _, page, _ = ana.get(f"/api/contacts/contacts?directory={first}&page_size=1")
+    cursor = page["next"].split("cursor=")[1]
+    for path in (
+        f"/api/contacts/contacts?directory={second}&cursor={cursor}",  # another filter
+        f"/api/directory/directories?cursor={cursor}",  # another route
+        f"/api/contacts/imports?directory={first}&cursor={cursor}",
+    ):
+        status, problem, _ = ana.get(path)
+        assert status == 400, (path, problem)
+        assert "cursor" in problem["errors"]
+    status, _, _ = bruno.get(f"/api/contacts/contacts?directory={first}&cursor={cursor}")
+    assert status in (400, 404)  # another user: never their page, never a 500
+    status, again, _ = ana.get(
+        f"/api/contacts/contacts?directory={first}&page_size=1&cursor={cursor}"
+    )
+    assert status == 200 and again["results"]
+
+
+@pytest.mark.parametrize("size", ["²", "٣", "1e2", "-1", "0", "501", " 5x"])
+def test_error_on_a_page_size_that_is_not_a_plain_number(ana: User, size: str) -> None:
+    from urllib.parse import quote
+
+    status, problem, _ = ana.get(f"/api/directory/directories?page_size={quote(size)}")
+    assert status == 400 and "page_size" in problem["errors"]

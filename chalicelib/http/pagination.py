@@ -4,7 +4,8 @@ A page is one DynamoDB query: it asks for one item more than the page holds,
 so ``next`` is set only when another item really exists and the last page
 is never an empty page with a ``next``. The cursor is the position after
 the page's last item, as JSON, signed so a client cannot hand DynamoDB a
-key of its own making (a bad cursor is a 400, never a 500).
+key of its own making, nor one issued for another listing (a bad cursor is
+a 400, never a 500).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from urllib.parse import urlencode
 
 from chalicelib.config import jwt_secret
 from chalicelib.errors import ValidationError
+from chalicelib.http.context import request_scope
 
 if TYPE_CHECKING:
     from chalice.app import Request
@@ -55,11 +57,13 @@ def page_request(query_params: Mapping[str, str] | None) -> PageRequest:
     raw_size = params.get("page_size")
     size = DEFAULT_PAGE_SIZE
     if raw_size is not None and raw_size != "":
-        if not raw_size.strip().isdigit() or not 1 <= int(raw_size) <= MAX_PAGE_SIZE:
+        digits = raw_size.strip()
+        # isdigit() alone accepts "²" and "٣", which int() refuses or reads oddly.
+        if not (digits.isascii() and digits.isdigit()) or not 1 <= int(digits) <= MAX_PAGE_SIZE:
             raise ValidationError.for_field(
                 "page_size", f"Use a whole number from 1 to {MAX_PAGE_SIZE}."
             )
-        size = int(raw_size)
+        size = int(digits)
     cursor = params.get("cursor")
     return PageRequest(start_key=decode_cursor(cursor) if cursor else None, page_size=size)
 
@@ -127,13 +131,19 @@ def decode_cursor(cursor: str) -> DynamoKey:
     signature, payload = raw[:_SIGNATURE_BYTES], raw[_SIGNATURE_BYTES:]
     if len(signature) < _SIGNATURE_BYTES or not hmac.compare_digest(signature, _sign(payload)):
         raise invalid
-    key: DynamoKey = json.loads(payload)
+    try:
+        key: DynamoKey = json.loads(payload)
+    except ValueError:
+        raise invalid from None
     return key
 
 
 def _sign(payload: bytes) -> bytes:
+    # Signed with the listing it belongs to: a cursor replayed on another
+    # route, filter or user is refused (DynamoDB would fail on its key).
     secret = hashlib.sha256(b"page-cursor:" + jwt_secret().encode("utf-8")).digest()
-    return hmac.new(secret, payload, hashlib.sha256).digest()[:_SIGNATURE_BYTES]
+    scoped = request_scope().encode("utf-8") + b"\0" + payload
+    return hmac.new(secret, scoped, hashlib.sha256).digest()[:_SIGNATURE_BYTES]
 
 
 def _b64(data: bytes) -> str:

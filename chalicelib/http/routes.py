@@ -17,7 +17,7 @@ from chalicelib import logs
 from chalicelib.accounts.models import UserRecord
 from chalicelib.errors import AppError, AuthenticationError, ValidationError
 from chalicelib.http.apidoc import AUTH_ATTRIBUTE
-from chalicelib.http.context import current_request
+from chalicelib.http.context import current_request, set_user_id
 from chalicelib.http.problems import from_app_error
 
 P = ParamSpec("P")
@@ -47,6 +47,7 @@ def authenticated(view: Callable[Concatenate[UserRecord, P], R]) -> Callable[P, 
         try:
             user = authenticate(bearer_token(current_request().headers.get("authorization")))
             logs.append_keys(user_id=user.user_id)
+            set_user_id(user.user_id)
             return view(user, *args, **kwargs)
         except AppError as error:
             return from_app_error(error)
