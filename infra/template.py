@@ -570,7 +570,10 @@ def gateway_responses(origin: str | None) -> Json:
     An unknown path is API Gateway's "Missing Authentication Token" 403;
     here it becomes the 404 problem the app would give.
     """
-    headers = {"gatewayresponse.header.Content-Type": "'application/problem+json'"}
+    headers = {
+        "gatewayresponse.header.Content-Type": "'application/problem+json'",
+        "gatewayresponse.header.X-Content-Type-Options": "'nosniff'",
+    }
     if origin:
         headers["gatewayresponse.header.Access-Control-Allow-Origin"] = f"'{origin}'"
         headers["gatewayresponse.header.Vary"] = "'Origin'"

@@ -38,7 +38,11 @@ class GatewayLikeHandler(ChaliceRequestHandler):
         from chalicelib.http.problems import NO_ROUTE_DETAIL, problem_response
 
         response = problem_response(404, "not_found", "Not found", NO_ROUTE_DETAIL)
-        headers: dict[str, Any] = {**response.headers, **cors_headers(self.headers.get("Origin"))}
+        headers: dict[str, Any] = {
+            **response.headers,
+            **cors_headers(self.headers.get("Origin")),
+            "X-Content-Type-Options": "nosniff",  # as on every other answer
+        }
         self._send_http_response(404, headers, str(response.body))
 
 

@@ -180,6 +180,9 @@ def test_api_is_throttled_per_stage_and_gateway_errors_are_problems(template: Te
     headers = unknown_route["ResponseParameters"]
     assert headers["gatewayresponse.header.Content-Type"] == "'application/problem+json'"
     assert headers["gatewayresponse.header.Access-Control-Allow-Origin"].startswith("'http")
+    for response in kinds.values():
+        options = response["ResponseParameters"]["gatewayresponse.header.X-Content-Type-Options"]
+        assert options == "'nosniff'"
     problem = json.loads(unknown_route["ResponseTemplates"]["application/json"])
     assert problem == {
         "type": "/problems/not_found",

@@ -17,6 +17,7 @@ def test_unknown_path_is_a_404_problem_a_browser_can_read(local_stack: LocalStac
     assert response.headers["Content-Type"] == "application/problem+json"
     assert response.json()["code"] == "not_found"
     assert response.headers["Access-Control-Allow-Origin"] == LOCAL_ORIGIN
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
 def test_browser_can_preflight_and_call_from_an_allowed_origin(local_stack: LocalStack) -> None:
