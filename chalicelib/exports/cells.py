@@ -2,7 +2,7 @@
 
 Every format shares this: the core columns, then one column per ``extra``
 key found in the directory (in the order keys first appear), every value as
-text. Formula neutralisation lives here too, so CSV and XLSX follow one rule.
+text. The formula rule is :mod:`chalicelib.formulas`.
 """
 
 from __future__ import annotations
@@ -13,21 +13,6 @@ from typing import Any
 from chalicelib.contacts.models import ContactRecord
 
 CORE_COLUMNS = ("first_name", "last_name", "email", "phone")
-
-# A spreadsheet reads a cell starting with one of these as a formula (tab and
-# CR too: Excel strips them and then sees what follows). OWASP's CSV
-# injection advice: prefix such a cell with an apostrophe.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def looks_like_formula(text: str) -> bool:
-    """True when a spreadsheet could run this text as a formula."""
-    return text.startswith(FORMULA_TRIGGERS)
-
-
-def neutralised(text: str) -> str:
-    """The text as a spreadsheet shows it but can never run it: ``'`` before a trigger."""
-    return "'" + text if looks_like_formula(text) else text
 
 
 def as_text(value: Any) -> str:

@@ -3,7 +3,7 @@
 CSV is UTF-8 with a byte-order mark (without it Excel reads UTF-8 as the
 local ANSI code page) and RFC 4180 quoting with CRLF line ends. A cell a
 spreadsheet would run as a formula gets a leading apostrophe (see
-:mod:`chalicelib.exports.cells`).
+:mod:`chalicelib.formulas`).
 
 XLSX cells are all text cells, so a phone keeps its ``+`` and leading zeros
 and no value can become a formula or an error: a cell that looks like a
@@ -28,7 +28,8 @@ from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 from chalicelib.contacts.models import ContactRecord
-from chalicelib.exports.cells import Layout, looks_like_formula, neutralised
+from chalicelib.exports.cells import Layout
+from chalicelib.formulas import looks_like_formula, neutralised
 
 # Excel refuses longer cells; the CSV export keeps such values whole.
 XLSX_MAX_CELL = 32_767

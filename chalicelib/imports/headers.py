@@ -13,6 +13,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from chalicelib.formulas import unguarded
+
 _ALIASES: dict[str, tuple[str, ...]] = {
     "email": (
         "adresse de messagerie",
@@ -171,16 +173,6 @@ def column_label(index: int) -> str:
 def field_for(header: str) -> str | None:
     """The core field a header names, if any."""
     return _FIELD_BY_FOLDED.get(fold(header))
-
-
-# "'" before a character a spreadsheet would read as the start of a formula:
-# Excel's "text, not formula" mark (our CSV export adds it), not part of the value.
-FORMULA_GUARDS = tuple("'" + trigger for trigger in ("=", "+", "-", "@", "\t", "\r"))
-
-
-def unguarded(text: str) -> str:
-    """The text without a leading formula-guard apostrophe."""
-    return text[1:] if text.startswith(FORMULA_GUARDS) else text
 
 
 def map_columns(headers: list[str]) -> ColumnMap:

@@ -8,7 +8,8 @@ from typing import Any
 from chalicelib.contacts.normalize import MAX_EXTRA_KEYS
 from chalicelib.contacts.service import normalise
 from chalicelib.errors import ValidationError
-from chalicelib.imports.headers import FORMULA_GUARDS, ColumnMap, column_label
+from chalicelib.formulas import unguarded
+from chalicelib.imports.headers import ColumnMap, column_label
 
 
 @dataclass
@@ -84,9 +85,7 @@ def parse_row(number: int, cells: list[str], columns: ColumnMap) -> ParsedRow:
 def _cell(cells: list[str], index: int) -> str:
     if index >= len(cells):
         return ""
-    cell = cells[index]
-    if cell.startswith(FORMULA_GUARDS):
-        cell = cell[1:]
+    cell = unguarded(cells[index])
     if "\r" in cell or "\ufeff" in cell:
         # Quoted line breaks come as \r\n from Windows files; store one kind.
         cell = cell.replace("\ufeff", "").replace("\r\n", "\n").replace("\r", "\n")
