@@ -444,3 +444,41 @@ def test_a_run_short_of_time_stops_claiming_and_the_rest_is_sent_on_retry(
     assert campaign["status"] == "completed"
     assert campaign["stats"] == {"total": 4, "pending": 0, "sent": 4, "failed": 0, "skipped": 0}
     assert sorted(emails_by_address().values()) == [1] * 4
+
+
+def test_a_directory_deleted_during_the_fan_out_fails_the_campaign_saying_so(
+    ana: User, directory: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.campaigns import fanout
+
+    monkeypatch.setattr(fanout, "PAGE_SIZE", 3)
+    add_people(ana, directory, 7)
+    campaign_id = start(ana, directory)
+    run_queue("campaigns", max_batches=1)  # the first page: 3 deliveries prepared
+    assert ana.delete(f"/api/directory/directories/{directory}")[0] == 204
+    run_queue("cleanup")  # the purge empties the directory before the next page
+    run_all()
+    campaign = campaign_of(ana, campaign_id)
+    assert campaign["status"] == "failed"
+    assert "directory was deleted after 3 deliveries were prepared" in campaign["error"]
+    assert "already queued may still be sent" in campaign["error"]
+    # What was queued before the deletion went out, and is counted.
+    assert campaign["stats"] == {"total": 3, "pending": 0, "sent": 3, "failed": 0, "skipped": 0}
+    assert sorted(emails_by_address().values()) == [1] * 3
+
+
+def test_a_directory_deleted_mid_page_is_noticed_even_before_the_purge(
+    ana: User, directory: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.campaigns import fanout
+
+    monkeypatch.setattr(fanout, "PAGE_SIZE", 3)
+    add_people(ana, directory, 7)
+    campaign_id = start(ana, directory)
+    run_queue("campaigns", max_batches=2)  # two pages: 6 deliveries prepared
+    assert ana.delete(f"/api/directory/directories/{directory}")[0] == 204
+    run_all()
+    campaign = campaign_of(ana, campaign_id)
+    assert campaign["status"] == "failed"
+    assert "after 6 deliveries" in campaign["error"]
+    assert campaign["stats"]["total"] == 6

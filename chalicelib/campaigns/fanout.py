@@ -32,11 +32,12 @@ from chalicelib import logs
 from chalicelib.aws import client
 from chalicelib.campaigns import models
 from chalicelib.campaigns.models import AddressRecord, CampaignRecord, DeliveryRecord
-from chalicelib.campaigns.progress import finish_if_done
+from chalicelib.campaigns.progress import fail_campaign, finish_if_done
 from chalicelib.campaigns.service import FAN_OUT_PAGE
 from chalicelib.campaigns.templates import contact_fields
 from chalicelib.contacts.models import ContactRecord, partition
 from chalicelib.db import condition_failed, utcnow
+from chalicelib.directories.models import DirectoryRecord
 from chalicelib.queues import queue_url
 
 log = logging.getLogger(__name__)
@@ -137,6 +138,9 @@ def _fan_out_page(campaign: CampaignRecord, page: int) -> None:
         consistent_read=True,
     )
     deliveries = [_delivery_for(campaign, contact) for contact in contacts]
+    if not _directory_exists(campaign):
+        _give_up_on_deleted_directory(campaign)
+        return
     cursor = contacts.last_evaluated_key if len(deliveries) == PAGE_SIZE else None
     stored = _store(deliveries)
     skipped = sum(1 for d in stored if d.status == models.SKIPPED)
@@ -174,6 +178,31 @@ def _fan_out_page(campaign: CampaignRecord, page: int) -> None:
         finish_if_done(campaign)
     else:
         _queue_page(campaign, page + 1)
+
+
+def _directory_exists(campaign: CampaignRecord) -> bool:
+    """Whether the directory is still there, asked after reading the page's contacts.
+
+    Deleting a directory removes its item at once and purges its contacts
+    later: a page read while the purge runs would look short, like the last
+    one. The purge starts only after the item is gone, so a directory found
+    after the read means the read saw every contact.
+    """
+    try:
+        DirectoryRecord.get(campaign.owner_id, campaign.directory_id, consistent_read=True)
+    except DirectoryRecord.DoesNotExist:
+        return False
+    return True
+
+
+def _give_up_on_deleted_directory(campaign: CampaignRecord) -> None:
+    prepared = int(campaign.total)
+    reason = (
+        f"The directory was deleted after {prepared} deliveries were prepared; "
+        "no more were prepared, and those already queued may still be sent."
+    )
+    if fail_campaign(campaign.owner_id, campaign.campaign_id, reason):
+        log.warning("campaign failed: its directory was deleted after %d deliveries", prepared)
 
 
 def _delivery_for(campaign: CampaignRecord, contact: ContactRecord) -> DeliveryRecord:

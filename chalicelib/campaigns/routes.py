@@ -59,21 +59,36 @@ def get_campaign(user: UserRecord, campaign_id: str) -> Any:
     return service.campaign_out(service.get_campaign(user.user_id, campaign_id))
 
 
-@bp.route("/campaigns/{campaign_id}", methods=["PUT", "PATCH"])
+# PUT and PATCH take different bodies, so each has its own view and its own doc.
+@bp.route("/campaigns/{campaign_id}", methods=["PUT"])
 @documented(
-    "Replace (PUT) or change (PATCH) a draft campaign",
+    "Replace a draft campaign",
+    body=lambda: schemas.CampaignBody,
+    response=lambda: schemas.CampaignOut,
+    errors=(ConflictError,),
+    description="Every field of a new campaign; 409 once the campaign is queued, or when its "
+    "directory was deleted (`directory` names it).",
+)
+@authenticated
+def replace_campaign(user: UserRecord, campaign_id: str) -> Any:
+    fields = parse_body(current_request(), schemas.CampaignBody).model_dump()
+    campaign = service.update_campaign(user.user_id, campaign_id, fields, replace=True)
+    return service.campaign_out(campaign)
+
+
+@bp.route("/campaigns/{campaign_id}", methods=["PATCH"])
+@documented(
+    "Change some fields of a draft campaign",
     body=lambda: schemas.CampaignFields,
     response=lambda: schemas.CampaignOut,
     errors=(ConflictError,),
-    description="PUT needs every field of a new campaign; 409 once the campaign is queued.",
+    description="Only the fields sent change; 409 once the campaign is queued, or when its "
+    "directory was deleted (`directory` names it).",
 )
 @authenticated
 def update_campaign(user: UserRecord, campaign_id: str) -> Any:
-    request = current_request()
-    replace = request.method == "PUT"
-    model = schemas.CampaignBody if replace else schemas.CampaignFields
-    fields = parse_body(request, model).model_dump(exclude_unset=not replace)
-    campaign = service.update_campaign(user.user_id, campaign_id, fields, replace=replace)
+    fields = parse_body(current_request(), schemas.CampaignFields).model_dump(exclude_unset=True)
+    campaign = service.update_campaign(user.user_id, campaign_id, fields, replace=False)
     return service.campaign_out(campaign)
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from chalicelib.campaigns.templates import MAX_BODY, MAX_SUBJECT
 from chalicelib.http.shapes import Page
 
-MAX_SUBJECT = 998  # the longest line an email header may have
-MAX_BODY = 100_000
+MAX_NAME = 200
+# C0 and C1 controls, DEL: never part of a name (a NUL breaks exports and logs).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class CampaignFields(BaseModel):
@@ -17,7 +20,7 @@ class CampaignFields(BaseModel):
 
     model_config = ConfigDict(strict=True, defer_build=True)
 
-    name: str | None = Field(default=None, max_length=500)
+    name: str | None = Field(default=None, max_length=MAX_NAME)
     channel: Literal["email", "sms", "whatsapp"] | None = None
     subject: str | None = Field(default=None, max_length=MAX_SUBJECT)
     body: str | None = Field(default=None, max_length=MAX_BODY)
@@ -28,18 +31,26 @@ class CampaignFields(BaseModel):
     def _name(cls, value: str | None) -> str | None:
         if value is None:
             return None
+        if _CONTROL.search(value.replace("\t", " ")):
+            raise ValueError("A name cannot hold control characters.")
         value = " ".join(value.split())
         if not value:
             raise ValueError("Give the campaign a name.")
-        if len(value) > 200:
-            raise ValueError("Use at most 200 characters.")
+        return value
+
+    @field_validator("subject")
+    @classmethod
+    def _subject(cls, value: str | None) -> str | None:
+        # A line break in a header would let a subject add headers (Bcc: …).
+        if value is not None and ("\r" in value or "\n" in value):
+            raise ValueError("A subject is one line: no line breaks.")
         return value
 
 
 class CampaignBody(CampaignFields):
     """A whole campaign (POST, PUT)."""
 
-    name: str = Field(max_length=500)
+    name: str = Field(max_length=MAX_NAME)
     channel: Literal["email", "sms", "whatsapp"]
     body: str = Field(min_length=1, max_length=MAX_BODY)
     directory: str = Field(min_length=1, max_length=100)

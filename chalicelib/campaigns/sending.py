@@ -133,7 +133,7 @@ def _send_one(campaign: CampaignRecord, delivery: DeliveryRecord, outcomes: Outc
     try:
         message = OutgoingMessage(
             to=str(delivery.destination),
-            subject=templates.render(campaign.subject, delivery.fields)
+            subject=templates.render_subject(campaign.subject, delivery.fields)
             if campaign.channel == "email"
             else "",
             text=templates.render(campaign.body, delivery.fields),

@@ -67,7 +67,7 @@ def update_campaign(
     current = {name: getattr(campaign, name) for name in EDITABLE}
     current["directory"] = current.pop("directory_id")
     merged = fields if replace else {**current, **fields}
-    values = _checked(owner_id, merged)
+    values = _checked(owner_id, merged, campaign.directory_id)
     actions = [getattr(CampaignRecord, name).set(value) for name, value in values.items()]
     try:
         campaign.update(
@@ -101,10 +101,7 @@ def queue_campaign(owner_id: str, campaign_id: str) -> CampaignRecord:
     try:
         get_directory(owner_id, campaign.directory_id)
     except NotFoundError:
-        raise ConflictError(
-            "The campaign's directory was deleted; point it at another one first.",
-            errors={"directory": ["This directory no longer exists."]},
-        ) from None
+        raise _directory_gone() from None
     now = utcnow()
     try:
         campaign.update(
@@ -202,8 +199,14 @@ def delivery_out(delivery: DeliveryRecord) -> dict[str, Any]:
     }
 
 
-def _checked(owner_id: str, fields: dict[str, Any]) -> dict[str, Any]:
-    """The stored values of a whole campaign, every field checked; one 400 lists all."""
+def _checked(
+    owner_id: str, fields: dict[str, Any], current_directory: str | None = None
+) -> dict[str, Any]:
+    """The stored values of a whole campaign, every field checked; one 400 lists all.
+
+    ``current_directory`` is a draft's directory: if it was deleted, a 409 names
+    ``directory`` (a 404 would read as if the campaign were missing).
+    """
     errors: dict[str, list[str]] = {}
     channel = fields.get("channel")
     subject = fields.get("subject") or ""
@@ -224,7 +227,14 @@ def _checked(owner_id: str, fields: dict[str, Any]) -> dict[str, Any]:
                     errors.setdefault(field, []).extend(messages)
     if errors:
         raise ValidationError("Invalid value for: " + ", ".join(errors) + ".", errors=errors)
-    directory = get_directory(owner_id, str(fields["directory"]))
+    directory_id = str(fields["directory"])
+    try:
+        directory = get_directory(owner_id, directory_id)
+    except NotFoundError:
+        if directory_id == current_directory:
+            # The campaign exists; what is gone is the directory it points at.
+            raise _directory_gone() from None
+        raise
     return {
         "name": fields["name"],
         "channel": channel,
@@ -232,6 +242,13 @@ def _checked(owner_id: str, fields: dict[str, Any]) -> dict[str, Any]:
         "body": body,
         "directory_id": directory.directory_id,
     }
+
+
+def _directory_gone() -> ConflictError:
+    return ConflictError(
+        "The campaign's directory was deleted; point it at another one first.",
+        errors={"directory": ["This directory no longer exists."]},
+    )
 
 
 def _require_draft(campaign: CampaignRecord) -> None:

@@ -1,0 +1,181 @@
+"""Templates that try to hurt: budgets, the sandbox, header injection, refused at save or send."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from tests.conftest import User, run_queue, sent_emails
+
+CAMPAIGNS = "/api/campaigns/campaigns"
+NESTED_RANGES = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+SANDBOX_ESCAPES = [
+    "{{ ''.__class__.__mro__ }}",
+    "{{ cycler.__init__.__globals__ }}",
+    "{{ first_name|attr('__class__') }}",
+    "{{ '{0.__class__}'.format(first_name) }}",
+]
+
+
+@pytest.fixture
+def directory(ana: User) -> str:
+    return ana.new_directory("Customers")
+
+
+def fields() -> dict[str, Any]:
+    from chalicelib.campaigns.templates import contact_fields
+
+    return contact_fields("Zoë", "Martin", "zoe@example.com", None, {"company": "Acme"})
+
+
+def campaign(directory: str, **values: Any) -> dict[str, Any]:
+    return {
+        "name": "News",
+        "channel": "email",
+        "subject": "Hi {{ first_name }}",
+        "body": "Hello {{ first_name }}",
+        "directory": directory,
+        **values,
+    }
+
+
+def run_all() -> None:
+    while run_queue("campaigns") + run_queue("deliveries"):
+        pass
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        (NESTED_RANGES, "range() over 10000 items"),
+        ("{{ 'y' * 2000000 }}", "a value of 2000000 items"),
+        ("{{ [1] * 2000000 }}", "a value of 2000000 items"),
+        ("{{ 10 ** 200000 }}", "digits"),
+        ("{% for i in range(5000) %}{{ 'y' * 50 }}{% endfor %}", "over 100000 characters"),
+        # 10^10 iterations over strings no counter sees: the clock stops it.
+        ("{% for a in 'y' * 99999 %}{% for b in 'y' * 99999 %}{% endfor %}{% endfor %}", "took"),
+    ],
+)
+def test_error_on_a_render_over_budget_comes_quickly(source: str, message: str) -> None:
+    from chalicelib.campaigns.templates import RENDER_SECONDS, RenderError, render
+
+    started = time.monotonic()
+    with pytest.raises(RenderError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        render(source, fields())
+    assert time.monotonic() - started < RENDER_SECONDS + 1
+
+
+def test_can_render_loops_and_repeats_within_budget() -> None:
+    from chalicelib.campaigns.templates import render
+
+    source = "{% for i in range(3) %}{{ i }}{% endfor %}{{ '-' * 3 }}{{ 2 ** 10 }} {{ first_name }}"
+    assert render(source, fields()) == "012---1024 Zoë"
+
+
+@pytest.mark.parametrize("source", SANDBOX_ESCAPES)
+def test_error_on_a_sandbox_escape_at_render(source: str) -> None:
+    from chalicelib.campaigns.templates import RenderError, render
+
+    with pytest.raises(RenderError, match="SecurityError"):
+        render(source, fields())
+
+
+@pytest.mark.parametrize(
+    ("template", "words"),
+    [
+        ("{{ first_name | nosuchfilter }}", "no filter named 'nosuchfilter'"),
+        ("{% if first_name is nosuchtest %}x{% endif %}", "no test named 'nosuchtest'"),
+        ("{% include 'other.txt' %}", "include is not available"),
+        ("{% extends 'base.txt' %}", "extends is not available"),
+        ("{% import 'macros.txt' as m %}", "import is not available"),
+        ("{% from 'macros.txt' import greet %}", "import is not available"),
+        (NESTED_RANGES, "range() over 10000 items"),
+        ("{{ 'y' * 2000000 }}", "a value of 2000000 items"),
+        *((source, "unsafe") for source in SANDBOX_ESCAPES),
+    ],
+)
+@pytest.mark.parametrize("field", ["subject", "body"])
+def test_error_on_saving_a_template_that_would_fail_every_delivery(
+    ana: User, directory: str, template: str, words: str, field: str
+) -> None:
+    status, problem, _ = ana.post(CAMPAIGNS, campaign(directory, **{field: template}))
+    assert status == 400, problem
+    assert list(problem["errors"]) == [field]
+    assert words in problem["errors"][field][0]
+
+    draft = ana.post(CAMPAIGNS, campaign(directory))[1]
+    status, problem, _ = ana.patch(f"{CAMPAIGNS}/{draft['id']}", {field: template})
+    assert status == 400, problem
+    assert list(problem["errors"]) == [field]
+
+
+def test_can_save_a_template_whose_errors_depend_on_the_contact(ana: User, directory: str) -> None:
+    status, saved, _ = ana.post(CAMPAIGNS, campaign(directory, body="#{{ extra.visits + 1 }}"))
+    assert status == 201, saved
+
+
+def bypass_save_checks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Templates stored before the save-time checks existed."""
+    from chalicelib.campaigns import templates
+
+    monkeypatch.setattr(templates, "check", lambda source, field: None)
+
+
+def test_a_template_over_budget_fails_only_its_delivery_and_sends_nothing_blank(
+    ana: User, directory: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bypass_save_checks(monkeypatch)
+    ana.new_contact(directory, email="one@example.com", first_name="One")
+    for body in (NESTED_RANGES, "{{ 'y' * 2000000 }}", SANDBOX_ESCAPES[0]):
+        status, draft, _ = ana.post(CAMPAIGNS, campaign(directory, body=body))
+        assert status == 201, draft
+        assert ana.post(f"{CAMPAIGNS}/{draft['id']}/queue")[0] == 202
+    good = ana.post(CAMPAIGNS, campaign(directory))[1]
+    assert ana.post(f"{CAMPAIGNS}/{good['id']}/queue")[0] == 202
+    run_all()
+    assert [e.body for e in sent_emails()] == ["Hello One"]
+    results = [c for c in ana.get(CAMPAIGNS)[1]["results"] if c["id"] != good["id"]]
+    assert {c["status"] for c in results} == {"completed_with_errors"}
+    errors = sorted(
+        ana.get(f"/api/campaigns/deliveries?campaign={c['id']}")[1]["results"][0]["error"]
+        for c in results
+    )
+    assert errors[0].startswith("Template: SecurityError")
+    assert "a value of 2000000 items" in errors[1]
+    assert "range() over 10000 items" in errors[2]
+
+
+@pytest.mark.parametrize("subject", ["Hi\r\nBcc: evil@x.com", "Hi\nBcc: evil@x.com", "Hi\r"])
+def test_error_on_a_subject_with_a_line_break(ana: User, directory: str, subject: str) -> None:
+    status, problem, _ = ana.post(CAMPAIGNS, campaign(directory, subject=subject))
+    assert status == 400, problem
+    assert list(problem["errors"]) == ["subject"]
+
+
+def test_a_line_break_from_a_contact_field_never_reaches_the_subject(
+    ana: User, directory: str
+) -> None:
+    ana.new_contact(
+        directory, email="one@example.com", extra={"company": "Acme\r\nBcc: evil@x.com"}
+    )
+    draft = ana.post(CAMPAIGNS, campaign(directory, subject="News for {{ extra.company }}"))[1]
+    assert ana.post(f"{CAMPAIGNS}/{draft['id']}/queue")[0] == 202
+    run_all()
+    (email,) = sent_emails()
+    assert email.subject == "News for Acme Bcc: evil@x.com"
+    assert email.to == ["one@example.com"]
+
+
+def test_a_rendered_subject_over_998_characters_fails_the_delivery(
+    ana: User, directory: str
+) -> None:
+    ana.new_contact(directory, email="one@example.com", extra={"company": "x" * 1000})
+    draft = ana.post(CAMPAIGNS, campaign(directory, subject="{{ extra.company }}"))[1]
+    assert ana.post(f"{CAMPAIGNS}/{draft['id']}/queue")[0] == 202
+    run_all()
+    assert sent_emails() == []
+    (delivery,) = ana.get(f"/api/campaigns/deliveries?campaign={draft['id']}")[1]["results"]
+    assert delivery["status"] == "failed"
+    assert "at most 998" in delivery["error"]
