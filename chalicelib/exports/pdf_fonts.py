@@ -29,6 +29,9 @@ from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
+# This module loads only when a PDF is written, so reportlab may load with it.
+from reportlab.pdfbase.pdfmetrics import stringWidth
+
 if TYPE_CHECKING:
     from reportlab.pdfgen.canvas import Canvas
 
@@ -272,7 +275,6 @@ def _cached_shape(text: str, font: str, size: float) -> Any:
 
 def _shape(text: str, font: str, size: float) -> Any:
     from reportlab.lib.abag import ABag
-    from reportlab.pdfbase.pdfmetrics import stringWidth
     from reportlab.pdfbase.ttfonts import shapeFragWord
 
     word = [stringWidth(text, font, size), (ABag(fontName=font, fontSize=size), text)]
@@ -291,8 +293,6 @@ def _cached_run_width(run: Run, size: float) -> float:
 
 
 def _measure_run(run: Run, size: float) -> float:
-    from reportlab.pdfbase.pdfmetrics import stringWidth
-
     if run.kind == "plain":
         return float(stringWidth(run.text, run.font, size))
     shaped = _shaped(run.text, run.font, size)
@@ -305,16 +305,12 @@ def _measure_run(run: Run, size: float) -> float:
 @lru_cache(maxsize=8192)
 def char_width(char: str, size: float, base: str = BODY) -> float:
     """One character's width alone, in the font that draws it (for line breaking)."""
-    from reportlab.pdfbase.pdfmetrics import stringWidth
-
     return float(stringWidth(char, _font_for(char, base) or base, size))
 
 
 def text_width(text: str, size: float, base: str = BODY) -> float:
     """The width of the text in points, as :meth:`TextLayer.draw` draws it."""
     if text.isascii():  # most cells: one run in the base font
-        from reportlab.pdfbase.pdfmetrics import stringWidth
-
         return float(stringWidth(text, base, size))
     return sum(_run_width(run, size) for run in runs_of(text, base))
 
@@ -333,6 +329,11 @@ class TextLayer:
 
     def draw(self, x: float, y: float, text: str, size: float, base: str = BODY) -> None:
         """Draw one line of text with its left end at (x, y)."""
+        if text.isascii():  # most cells (emails, phones): one run, no shaping
+            self._set_font(base, size)
+            self._text.setTextOrigin(x, y)
+            self._text._textOut(text)
+            return
         runs = runs_of(text, base)
         if len(runs) == 1:
             placed = [(runs[0], x)]

@@ -120,14 +120,22 @@ class _Report:
         self.width = PAGE_WIDTH - 2 * MARGIN
         self.widths = [self.width * share for _, share in COLUMNS]
         self.text = TextLayer(canvas)
+        self.rules: list[tuple[float, float, float, float]] = []
         self.page = 0
         self.y = 0.0
         self._start_page()
         self._draw_title(exported_at, count)
         self._draw_header()
 
+    def _end_page(self) -> None:
+        # Row rules go out as one path a page: one call instead of one a row.
+        self.canvas.setStrokeColorRGB(0.85, 0.85, 0.85)
+        self.canvas.lines(self.rules)
+        self.rules = []
+        self.text.flush()
+        self.canvas.showPage()
+
     def _start_page(self) -> None:
-        self.canvas.setStrokeColorRGB(0.85, 0.85, 0.85)  # row rules; a new page resets it
         self.page += 1
         self.y = PAGE_HEIGHT - MARGIN
         self._draw_footer()
@@ -170,8 +178,7 @@ class _Report:
         ]
         height = max(len(cell) for cell in lines) * LEADING + 2 * PADDING
         if self.y - height < MARGIN:
-            self.text.flush()
-            self.canvas.showPage()
+            self._end_page()
             self._start_page()
             self._draw_header()
         x = MARGIN
@@ -183,11 +190,10 @@ class _Report:
                 y -= LEADING
             x += width
         self.y -= height
-        self.canvas.line(MARGIN, self.y, MARGIN + self.width, self.y)
+        self.rules.append((MARGIN, self.y, MARGIN + self.width, self.y))
 
     def finish(self) -> None:
-        self.text.flush()
-        self.canvas.showPage()
+        self._end_page()
         self.canvas.beginForm(TOTAL_PAGES_FORM)
         self.text.draw(0, 0, str(self.page), 7.5)
         self.text.flush()
@@ -201,6 +207,8 @@ def wrap(text: str, width: float) -> list[str]:
     Lines break after spaces; a word wider than the column breaks between
     characters (long emails, URLs, and scripts written without spaces).
     """
+    if len(text) <= SHORT and "\n" not in text and text_width(text, SIZE) <= width:
+        return [text]  # most cells
     lines: list[str] = []
     for paragraph in text.split("\n"):
         if len(lines) > MAX_LINES:
