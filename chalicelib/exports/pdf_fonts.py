@@ -22,6 +22,7 @@ export goes on.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import groupby
@@ -30,6 +31,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 # This module loads only when a PDF is written, so reportlab may load with it.
+from reportlab.lib.rl_accel import escapePDF, fp_str
+from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 if TYPE_CHECKING:
@@ -130,6 +133,16 @@ def _glyphs_of(font_name: str) -> dict[int, int]:
     return glyphs
 
 
+@lru_cache(maxsize=16)
+def _ascii_codes_are_chars(font_name: str) -> bool:
+    """Whether reportlab encodes printable ASCII in this font as the characters themselves."""
+    font = pdfmetrics.getFont(font_name)
+    glyphs = _glyphs_of(font_name)
+    return bool(getattr(font, "_asciiReadable", False)) and all(
+        code in glyphs for code in range(32, 127)
+    )
+
+
 MISSING = "\ufffd"  # what a character no font has becomes: visible, and never an error
 
 
@@ -138,14 +151,33 @@ def _chars_of(font_name: str) -> frozenset[str]:
     return frozenset(map(chr, _glyphs_of(font_name)))
 
 
-def _font_for(char: str, base: str) -> str | None:
-    code = ord(char)
-    if code in _glyphs_of(base) or unicodedata.category(char) in ("Zs", "Cc", "Cf"):
-        return base
+@lru_cache(maxsize=4)
+def _fonts_by_char(base: str) -> dict[str, str]:
+    """The font that draws each character: ``base`` if it has it, else the first fallback.
+
+    One dict for every character of every font (tens of thousands, a few MB),
+    so finding a character's font is one lookup, not one per font.
+    """
+    fonts = dict.fromkeys(_chars_of(base), base)
     for font in FALLBACKS:
-        if code in _glyphs_of(font.name):
-            return font.name
-    return None
+        for char in _chars_of(font.name):
+            if char not in fonts:
+                # Spaces and invisible controls stay in the base font, as below.
+                invisible = unicodedata.category(char) in _BASE_CATEGORIES
+                fonts[char] = base if invisible else font.name
+    return fonts
+
+
+# Characters of these categories stay in the base font, which draws them as
+# space or nothing: a space or joiner never breaks a run in two.
+_BASE_CATEGORIES = ("Zs", "Cc", "Cf")
+
+
+def _font_for(char: str, base: str) -> str | None:
+    font = _fonts_by_char(base).get(char)
+    if font is None and unicodedata.category(char) in _BASE_CATEGORIES:
+        return base
+    return font
 
 
 def runs_of(text: str, base: str = BODY) -> tuple[Run, ...]:
@@ -168,7 +200,10 @@ def _cached_runs_of(text: str, base: str) -> tuple[Run, ...]:
 
 
 def _runs_of(text: str, base: str) -> tuple[Run, ...]:
-    if any(_font_for(char, base) is None for char in text):
+    fonts = _fonts_by_char(base)
+    if not all(char in fonts for char in text) and any(
+        _font_for(char, base) is None for char in text
+    ):
         text = "".join(MISSING if _font_for(char, base) is None else char for char in text)
     if not any(unicodedata.bidirectional(char) in ("R", "AL") for char in text):
         return tuple(_font_runs(text, base, level=0))
@@ -222,10 +257,11 @@ def _font_runs(text: str, base: str, level: int) -> list[Run]:
     """Runs of one font, in logical order, each drawable as it is."""
     runs: list[Run] = []
     current, start = "", 0
+    fonts = _fonts_by_char(base)
     for index, char in enumerate(text):
         # Spaces and marks stay with the run they are in.
         font = current if current and (char == " " or unicodedata.combining(char)) else None
-        font = font or _font_for(char, base) or base
+        font = font or fonts.get(char) or base
         if font != current:
             if current:
                 runs.extend(_runs(current, text[start:index], level))
@@ -331,8 +367,10 @@ class TextLayer:
         """Draw one line of text with its left end at (x, y)."""
         if text.isascii():  # most cells (emails, phones): one run, no shaping
             self._set_font(base, size)
-            self._text.setTextOrigin(x, y)
-            self._text._textOut(text)
+            if text.isprintable() and _ascii_codes_are_chars(base):
+                self._ascii_out(x, y, text, base)
+            else:
+                self._plain_out(x, y, text, base)
             return
         runs = runs_of(text, base)
         if len(runs) == 1:
@@ -346,24 +384,60 @@ class TextLayer:
         for run, x in placed:
             if run.kind == "outline":
                 self._draw_outlined(x, y, run, size)
+            elif run.kind == "plain":
+                self._set_font(run.font, size)
+                self._plain_out(x, y, run.text, run.font)
             else:
-                if run.kind == "rtl":
-                    # Always restate the font: reportlab 5.1 fails (IndexError in
-                    # setRise) when a shaped text starting with a raised mark
-                    # continues the current font subset.
-                    self._font = None
+                # Always restate the font: reportlab 5.1 fails (IndexError in
+                # setRise) when a shaped text starting with a raised mark
+                # continues the current font subset.
+                self._font = None
                 self._set_font(run.font, size)
                 self._text.setTextOrigin(x, y)
                 # _textOut: textOut without re-measuring the text to move a
                 # cursor that every run sets anew anyway.
-                self._text._textOut(
-                    run.text if run.kind == "plain" else _shaped(run.text, run.font, size)
-                )
+                self._text._textOut(_shaped(run.text, run.font, size))
 
     def flush(self) -> None:
         self.canvas.drawText(self._text)
         self._text = self.canvas.beginText()
         self._font = None
+
+    def _ascii_out(self, x: float, y: float, text: str, font_name: str) -> None:
+        """Printable ASCII: in reportlab's TrueType subsets (``asciiReadable``,
+        its default) characters 32 to 126 are their own codes in subset 0, so
+        the bytes to show are the text itself, and no character is looked up."""
+        self._show(x, y, font_name, ((0, text),))
+
+    def _plain_out(self, x: float, y: float, text: str, font_name: str) -> None:
+        """Text one TrueType font draws character by character, in its subsets' codes.
+
+        reportlab's ``splitString`` gives the codes (and adds new characters
+        to the document's subsets); the operators are written here rather
+        than by ``textOut``, which redoes per text what a line needs once.
+        """
+        doc = self.canvas._doc
+        self._show(x, y, font_name, pdfmetrics.getFont(font_name).splitString(text, doc))
+
+    def _show(
+        self, x: float, y: float, font_name: str, pieces: Iterable[tuple[int, str | bytes]]
+    ) -> None:
+        # What setTextOrigin and _textOut write: a text matrix, then each piece
+        # with a font change where its subset differs from the last one's.
+        text_object = self._text
+        code = text_object._code
+        code.append(f"1 0 0 1 {fp_str(x, y)} Tm")
+        for subset, data in pieces:
+            if subset != text_object._curSubset:
+                font = pdfmetrics.getFont(font_name)
+                doc = self.canvas._doc
+                font.splitString("", doc)  # makes the document's subsets of the font, if new
+                size, leading = fp_str(text_object._fontsize), fp_str(text_object._leading)
+                code.append(f"{font.getSubsetInternalName(subset, doc)} {size} Tf {leading} TL")
+                text_object._curSubset = subset
+            code.append(f"({escapePDF(data)}) Tj")
+        text_object._x0 = text_object._x = x
+        text_object._y0 = text_object._y = y
 
     def _set_font(self, font: str, size: float) -> None:
         if self._font != (font, size):
@@ -377,14 +451,16 @@ class TextLayer:
         canvas = self.canvas
         canvas.saveState()
         canvas.transform(scale, 0, 0, scale, x, y)  # font units from here
+        # One move per painted glyph: from the last glyph's origin to this one's.
+        moved_x = moved_y = 0
+        pen = 0
         for glyph, x_offset, y_offset, x_advance in glyphs:
             form = _glyph_form(canvas, run.font, glyph)
             if form:
-                canvas.translate(x_offset, y_offset)
+                canvas.translate(pen + x_offset - moved_x, y_offset - moved_y)
                 canvas.doForm(form)
-                canvas.translate(x_advance - x_offset, -y_offset)
-            else:
-                canvas.translate(x_advance, 0)
+                moved_x, moved_y = pen + x_offset, y_offset
+            pen += x_advance
         canvas.restoreState()
         pen_x = x + sum(glyph[3] for glyph in glyphs) * scale
         # Invisible (render mode 3) and squeezed to the painted width, so
