@@ -76,6 +76,66 @@ def test_can_validate_emails_with_remembered_domains_exactly_as_without(
     assert expected[11][0] == "error"  # a bad domain fails every time, never cached
 
 
+def _generated_addresses(count: int) -> list[str]:
+    """Addresses near the plain shape: specials, dots, case, IDNA, lengths, unicode."""
+    import random
+
+    rng = random.Random(20261204)
+    local_chars = "abcXYZ019._+-!#$%&'*/=?^`{|}~\"(),:;<>@[] é"
+    hosts = [
+        "example.com",
+        "EXAMPLE.COM",
+        "sub.example.test",
+        "xn--bcher-kva.example",
+        "-bad.com",
+        "bad-.com",
+        "a..b.com",
+        "example",
+        "localhost",
+        "exa_mple.com",
+        "münchen.de",
+        "b" * 63 + ".com",
+        "b" * 64 + ".com",
+        ".example.com",
+        "example.com.",
+        "123.com",
+        "example.c0m",
+        "invalid",
+        "[127.0.0.1]",
+        "",
+    ]
+    addresses = []
+    for _ in range(count):
+        local = "".join(rng.choice(local_chars) for _ in range(rng.choice([1, 2, 5, 12, 64, 65])))
+        address = f"{local}@{rng.choice(hosts)}"
+        if rng.random() < 0.1:
+            address = address.replace("@", "@@" if rng.random() < 0.5 else "", 1)
+        if rng.random() < 0.05:
+            address = "a" * rng.choice([180, 240]) + address
+        addresses.append(address)
+    return addresses
+
+
+def test_can_validate_plain_addresses_by_their_domain_alone_exactly_as_email_validator() -> None:
+    from chalicelib.contacts.normalize import FieldError, clean_email
+    from chalicelib.emails import normalize_email
+
+    def library(address: str) -> Any:
+        try:
+            return normalize_email(address)
+        except ValueError as exc:
+            return ("error", "email", str(exc))
+
+    # A blank address is no address (None), which validate_email does not judge.
+    addresses = [a for a in [*ADDRESSES, *_generated_addresses(5000)] if a.strip()]
+    answers = [_outcome(clean_email, address) for address in addresses]
+    assert answers == [library(address) for address in addresses]
+    accepted = [answer for answer in answers if isinstance(answer, str)]
+    assert len(accepted) > 300  # the plain shape was met, not only refusals
+    with pytest.raises(FieldError):
+        clean_email("a..b@example.com")
+
+
 def test_can_read_phones_from_the_cache_exactly_as_phonenumbers_answers() -> None:
     from chalicelib.contacts.normalize import _parse_phone, clean_phone, default_region
 
