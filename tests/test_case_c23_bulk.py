@@ -88,3 +88,46 @@ def test_c23_when_retries_run_out_the_job_lists_what_was_not_written(
         "attempts. Import the file again to add it.",
     }
     assert ana.get(f"/api/directory/directories/{directory}")[1]["contact_count"] == 1440
+
+
+@pytest.fixture
+def flaky_reads(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, int]]:
+    """BatchGetItem answers only the first half of each request's keys, the rest unprocessed."""
+    from botocore.client import BaseClient
+
+    from chalicelib.imports import writer
+
+    monkeypatch.setattr(writer, "pause", lambda seconds: None)
+    original = BaseClient._make_api_call
+    stats = {"requests": 0, "unprocessed": 0}
+
+    def flaky(self: BaseClient, operation: str, kwargs: dict[str, Any]) -> Any:
+        if operation != "BatchGetItem":
+            return original(self, operation, kwargs)
+        stats["requests"] += 1
+        ((table, request),) = kwargs["RequestItems"].items()
+        keys = request["Keys"]
+        answered, left = keys[: (len(keys) + 1) // 2], keys[(len(keys) + 1) // 2 :]
+        response = original(
+            self, operation, {"RequestItems": {table: {**request, "Keys": answered}}}
+        )
+        stats["unprocessed"] += len(left)
+        response["UnprocessedKeys"] = {table: {**request, "Keys": left}} if left else {}
+        return response
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", flaky)
+    yield stats
+
+
+def test_reimport_finds_every_existing_contact_when_reads_come_back_unprocessed(
+    ana: User, flaky_reads: dict[str, int]
+) -> None:
+    directory = ana.new_directory("Bulk")
+    drop_file(directory, "C23_bulk_1500.csv", BULK)
+    drop_file(directory, "C23_bulk_1500 (again).csv", BULK)
+    first, second = sorted(finish_imports(ana, directory), key=lambda job: job["created"])
+    assert first["created"] == 0  # the second run: every row already there
+    assert (second["created"], second["status"]) == (1500, "completed")
+    assert (first["skipped"], first["failed"], first["status"]) == (1500, 0, "completed")
+    assert flaky_reads["unprocessed"] > 0
+    assert ana.get(f"/api/directory/directories/{directory}")[1]["contact_count"] == 1500

@@ -245,3 +245,20 @@ def test_bad_page_params_are_400(ana: User, directory: str, query: str) -> None:
 def test_invisible_characters_are_removed_from_names(ana: User, directory: str) -> None:
     contact = ana.new_contact(directory, first_name="\ufeffA\x07na\u202e", last_name="Lima\x00")
     assert (contact["first_name"], contact["last_name"]) == ("Ana", "Lima")
+
+
+@pytest.mark.parametrize(
+    ("phone", "says"),
+    [
+        ("020 7946 001", "add the country code"),  # national: a country code may be missing
+        ("+44 7700 900123", "not a valid international phone number for +44"),  # reserved range
+        ("+999 123", "not a valid international phone number."),
+    ],
+)
+def test_invalid_phone_warning_asks_for_a_country_code_only_when_it_has_none(
+    ana: User, directory: str, phone: str, says: str
+) -> None:
+    contact = ana.new_contact(directory, first_name="Ana", phone=phone)
+    (warning,) = contact["warnings"]
+    assert says in warning["message"]
+    assert ("country code, e.g." in warning["message"]) == phone.startswith("0")

@@ -69,7 +69,12 @@ def default_region() -> str:
 
 
 def clean_name(value: str, field: str) -> str:
-    text = _SPACES.sub(" ", _INVISIBLE.sub("", value)).strip()
+    if value.isascii() and value.isprintable():
+        # Most names: no control character to drop, and spaces are the only
+        # whitespace, so splitting gives what the two substitutions below do.
+        text = " ".join(value.split())
+    else:
+        text = _SPACES.sub(" ", _INVISIBLE.sub("", value)).strip()
     if len(text) > MAX_NAME_LENGTH:
         raise FieldError(field, f"Use at most {MAX_NAME_LENGTH} characters.")
     return text
@@ -128,12 +133,18 @@ def _parse_phone(text: str, region: str) -> Phone:
     if number is not None and phonenumbers.is_valid_number(number):
         e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
         return Phone(value=e164, valid=True)
-    return Phone(
-        value=text,
-        valid=False,
-        warning=f"Kept as written: not a valid phone number for region {region}"
-        " (add the country code, e.g. +44…).",
-    )
+    if text.startswith("+") or (
+        number is not None and number.country_code != phonenumbers.country_code_for_region(region)
+    ):
+        # It has a country code already: asking for one would mislead.
+        where = f" for +{number.country_code}" if number is not None else ""
+        warning = f"Kept as written: not a valid international phone number{where}."
+    else:
+        warning = (
+            f"Kept as written: not a valid phone number for region {region}"
+            " (add the country code, e.g. +44…)."
+        )
+    return Phone(value=text, valid=False, warning=warning)
 
 
 @functools.cache
@@ -181,7 +192,7 @@ def clean_extra(value: Any, field: str = "extra") -> dict[str, Any]:
     # comma and spaces.
     bound = 2
     for raw_key, item in value.items():
-        key = _SPACES.sub(" ", str(raw_key)).strip()
+        key = _clean_key(raw_key) if raw_key.__class__ is str else _clean_key(str(raw_key))
         if not key or len(key) > MAX_EXTRA_KEY_LENGTH:
             raise FieldError(field, f"Field names have 1 to {MAX_EXTRA_KEY_LENGTH} characters.")
         if isinstance(item, dict | list):
@@ -203,6 +214,12 @@ def clean_extra(value: Any, field: str = "extra") -> dict[str, Any]:
     if size > MAX_EXTRA_BYTES:
         raise FieldError(field, f"Keep these fields under {MAX_EXTRA_BYTES // 1024} KB in all.")
     return cleaned
+
+
+@functools.lru_cache(maxsize=1024)
+def _clean_key(raw_key: str) -> str:
+    # Remembered: an import sends the same column names with every row.
+    return _SPACES.sub(" ", raw_key).strip()
 
 
 def clean_tags(value: Any, field: str = "tags") -> list[str]:

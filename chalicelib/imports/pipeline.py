@@ -50,7 +50,7 @@ CHUNK_ROWS = 5000
 STOP_WHEN_MS_LEFT = 60_000
 CONTINUE_IMPORT = "continue_import"
 # Allocations between two young-generation collections during a run (default 700).
-GC_THRESHOLD = 10_000
+GC_THRESHOLD = 100_000
 REPORT_HEADER = ["row", "outcome", "field", "message"]
 
 

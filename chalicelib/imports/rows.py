@@ -20,16 +20,12 @@ class ParsedRow:
     values: dict[str, Any] = field(default_factory=dict)
     errors: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[tuple[str, str]] = field(default_factory=list)
-
-    @property
-    def email(self) -> str | None:
-        email = self.values.get("email")
-        return str(email) if email else None
+    email: str | None = None  # the normalised email, the row's key for merging
 
 
 def is_blank(cells: list[str]) -> bool:
     """Empty and separator-only rows (``,,,``, `` ; ; ``) carry nothing."""
-    return not any(cell.strip() for cell in cells)
+    return not "".join(cells).strip()  # one string scan, not a generator per cell
 
 
 def parse_row(number: int, cells: list[str], columns: ColumnMap) -> ParsedRow:
@@ -76,6 +72,7 @@ def parse_row(number: int, cells: list[str], columns: ColumnMap) -> ParsedRow:
         row.errors = [(f, m) for f, messages in exc.errors.items() for m in messages]
         return row
     row.values = changes.values
+    row.email = changes.values.get("email") or None
     row.warnings += [(w.field, w.message) for w in changes.warnings]
     if not any(row.values.get(k) for k in ("first_name", "last_name", "email", "phone")):
         row.errors = [("email", "The row has no name, email or phone.")]

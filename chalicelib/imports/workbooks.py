@@ -156,8 +156,12 @@ def _text_rows(
             [cell_text(cell) for cell in row] for row in _checked(worksheet.iter_rows())
         )
     else:
+        # Plain text, most cells, is taken as it is without a call per cell.
         rows = (
-            [value_text(value) for value in row]
+            [
+                value if value.__class__ is str and "_x005F_" not in value else value_text(value)
+                for value in row
+            ]
             for row in _checked(worksheet.iter_rows(values_only=True))
         )
     if not merges:

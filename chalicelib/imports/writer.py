@@ -23,10 +23,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from pynamodb.connection.base import BOTOCORE_EXCEPTIONS
+from pynamodb.exceptions import GetError, PutError
+
 from chalicelib.contacts.models import EMAIL_PREFIX, ContactRecord, partition
 from chalicelib.db import utcnow
 from chalicelib.directories.service import move_contact_count
-from chalicelib.ids import new_id
+from chalicelib.ids import new_ids
 from chalicelib.imports.items import DEFAULTS, FIELDS, Item, NewContactItems
 from chalicelib.imports.rows import ParsedRow
 
@@ -40,6 +43,11 @@ MAX_ATTEMPTS = 6
 def pause(seconds: float) -> None:
     """Wait before a retry (replaced in tests)."""
     time.sleep(seconds)
+
+
+def _backoff(attempt: int) -> float:
+    """Exponential backoff with jitter, as AWS advises for throttling."""
+    return float(min(0.05 * 2**attempt, 2.0)) * random.uniform(0.5, 1.5)  # noqa: S311
 
 
 class DirectoryGoneError(RuntimeError):
@@ -140,13 +148,16 @@ class ChunkWriter:
         writes = []
         now = utcnow()
         new_items = NewContactItems(self.key, self.directory_id, now)
+        # Ids for the chunk reserved at once; those of groups that turn out to
+        # exist already are simply never used.
+        ids = iter(new_ids(len(groups) - len(existing)))
         for group in groups:
             email = group[0].email
             current = existing.get(email) if email else None
             if current is None:
                 values = dict(DEFAULTS)
                 merge_rows(values, group)
-                item = new_items.item(new_id(), values)
+                item = new_items.item(next(ids), values)
                 writes.append(_Write(item, values["email"], group, new=True))
             elif _merge_into(current, group, now):
                 writes.append(_Write(current.serialize(), current.email, group, new=False))
@@ -155,30 +166,62 @@ class ChunkWriter:
         return writes
 
     def _existing(self, emails: list[str | None]) -> dict[str, ContactRecord]:
-        keys = [(self.key, EMAIL_PREFIX + e) for e in dict.fromkeys(e for e in emails if e)]
+        # Keys in wire format, read through PynamoDB's connection as in
+        # _put_all; what comes back is made into records by the model.
+        connection = ContactRecord._get_connection().connection
+        table = ContactRecord.Meta.table_name
+        hash_name = ContactRecord.directory_key.attr_name
+        range_name = ContactRecord.item_key.attr_name
+        keys = [
+            {hash_name: {"S": self.key}, range_name: {"S": EMAIL_PREFIX + e}}
+            for e in dict.fromkeys(e for e in emails if e)
+        ]
         found: dict[str, ContactRecord] = {}
         for start in range(0, len(keys), GET_BATCH_KEYS):
-            for contact in ContactRecord.batch_get(
-                keys[start : start + GET_BATCH_KEYS], consistent_read=True
-            ):
-                found[str(contact.email)] = contact
+            pending = keys[start : start + GET_BATCH_KEYS]
+            stalled = 0  # tries in a row that got nothing back
+            while pending:
+                request = {table: {"Keys": pending, "ConsistentRead": True}}
+                try:
+                    response = connection.dispatch("BatchGetItem", {"RequestItems": request})
+                except BOTOCORE_EXCEPTIONS as exc:
+                    raise GetError(f"Failed to batch get items: {exc}", exc) from exc
+                for item in response.get("Responses", {}).get(table, []):
+                    contact = ContactRecord.from_raw_data(item)
+                    found[str(contact.email)] = contact
+                left = response.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
+                stalled = stalled + 1 if len(left) == len(pending) else 0
+                pending = left
+                if pending:
+                    if stalled >= MAX_ATTEMPTS:
+                        # A row must never be created twice: stop (the message is
+                        # retried) rather than take an unread contact for a new one.
+                        raise GetError(f"{len(pending)} keys still unprocessed after retries")
+                    pause(_backoff(stalled + 1))
         return found
 
     def _put_all(self, writes: list[_Write]) -> set[tuple[str, str]]:
         """Put every item; the keys of those still unwritten after all retries."""
-        connection = ContactRecord._get_connection()
+        # The items are already in DynamoDB's wire format: sent as they are
+        # through PynamoDB's connection (its client, errors and signals)
+        # rather than its batch_write_item, which copies each item again.
+        connection = ContactRecord._get_connection().connection
+        table = ContactRecord.Meta.table_name
         unwritten: set[tuple[str, str]] = set()
         for start in range(0, len(writes), BATCH_ITEMS):
             pending = [w.item for w in writes[start : start + BATCH_ITEMS]]
             for attempt in range(1, MAX_ATTEMPTS + 1):
-                response = connection.batch_write_item(put_items=pending) or {}
-                left = response.get("UnprocessedItems", {}).get(ContactRecord.Meta.table_name, [])
+                request = {table: [{"PutRequest": {"Item": item}} for item in pending]}
+                try:
+                    response = connection.dispatch("BatchWriteItem", {"RequestItems": request})
+                except BOTOCORE_EXCEPTIONS as exc:
+                    raise PutError(f"Failed to batch write items: {exc}", exc) from exc
+                left = (response or {}).get("UnprocessedItems", {}).get(table, [])
                 pending = [item["PutRequest"]["Item"] for item in left]
                 if not pending:
                     break
                 if attempt < MAX_ATTEMPTS:
-                    # Exponential backoff with jitter, as AWS advises for throttling.
-                    pause(min(0.05 * 2**attempt, 2.0) * random.uniform(0.5, 1.5))  # noqa: S311
+                    pause(_backoff(attempt))
             for item in pending:
                 unwritten.add((item["directory_key"]["S"], item["item_key"]["S"]))
             if pending:
