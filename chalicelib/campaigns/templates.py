@@ -7,27 +7,35 @@ pays for it.
 
 Every render runs on a budget, since one worker renders everyone's
 campaigns and a template is code its author controls:
-- ``range`` yields at most :data:`MAX_RANGE_ITEMS` items per render in all
-  (nested loops multiply, the budget does not);
-- ``*`` and ``**`` refuse results bigger than :data:`MAX_BODY` characters
-  (or digits), and ``lipsum`` is gone;
+- loops (``for`` over anything, ``range`` included) take at most
+  :data:`MAX_LOOP_ITEMS` items per render in all (nested loops multiply,
+  the budget does not);
+- no value may grow past :data:`MAX_BODY` characters (or digits, or items
+  weighed by what they hold): ``*``, ``**``, ``+``, ``~``, ``%``, and the
+  filters and string methods that grow text (``join``, ``replace``,
+  ``center``, ``indent``, ``format`` …) are measured before they build
+  anything, and every filter, call and ``{{ }}`` value is checked after;
+- a render may make at most :data:`MAX_PRODUCED` characters in all, counted
+  wherever they go (a ``set`` block, a macro, the message); ``lipsum`` is gone;
 - the output stops at :data:`MAX_BODY` characters (:data:`MAX_SUBJECT` for
   a subject, whose line breaks become spaces: no header injection);
-- a wall-clock backstop of :data:`RENDER_SECONDS` catches loops the counters
-  cannot see (over a long string, say). It is a ``SIGALRM`` timer, armed only
-  in the main thread (where Lambda runs handlers): it costs two system calls
-  a render, where a watchdog thread could not interrupt the loop at all.
+- a wall-clock backstop of :data:`RENDER_SECONDS` catches work the counters
+  cannot see. It is a ``SIGALRM`` timer, armed only in the main thread
+  (where Lambda runs handlers): it costs two system calls a render, where a
+  watchdog thread could not interrupt the loop at all.
 A render over budget fails that one delivery with :class:`RenderError`.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -40,10 +48,20 @@ if TYPE_CHECKING:
 
 MAX_SUBJECT = 998  # the longest line an email header may have
 MAX_BODY = 100_000
-MAX_RANGE_ITEMS = 10_000
+MAX_LOOP_ITEMS = 10_000
+MAX_PRODUCED = 1_000_000
 RENDER_SECONDS = 2.0
+# The names a template may use at its top level: the contact's fields, and
+# the few Jinja2 globals that make no text of their own.
+FIELDS = ("first_name", "last_name", "email", "phone", "extra")
+_GLOBALS = ("range", "dict", "cycler", "joiner", "namespace")
 # Header line breaks: CR, LF and the other characters str.splitlines() breaks on.
 _LINE_BREAKS = re.compile(r"[\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029]+")
+# A width or precision of six digits or more, or one taken from an argument,
+# in a %-format or a str.format spec: padding that would build a huge string.
+_WIDE_FORMAT = re.compile(
+    r"%[-#0 +]*(?:\*|\d{6})|%[-#0 +]*\d*\.(?:\*|\d{6})|\{[^{}]*:[^{}]*(?:\{|\d{6})"
+)
 # What a trial render at save time sees: every field filled in.
 _SAMPLE = {
     "first_name": "Ada",
@@ -62,36 +80,195 @@ class BudgetError(RenderError):
     """A render that went over its budget of loop items, value size, output or time."""
 
 
+class EmptyMessageError(RenderError):
+    """A message that rendered blank for this contact: it is never sent."""
+
+
+class _Fields(dict[str, Any]):
+    """``extra``: ``{{ extra.items }}`` is the contact's "items" field, never a dict method."""
+
+
 class _Budget:
-    """What one render may still spend; a fresh one per render."""
+    """What one render may still spend; a fresh one per render.
+
+    Loop items (``for`` and ``range`` together) bound the work; characters
+    produced (every ``{{ }}`` value, and a loop body's literal text each
+    time round, wherever it lands: the message, a ``set`` block, a macro)
+    bound the memory, since text assigned to a variable never reaches the
+    streamed output's limit.
+    """
 
     def __init__(self) -> None:
-        self.range_items = MAX_RANGE_ITEMS
+        self.loop_items = MAX_LOOP_ITEMS
+        self.produced = MAX_PRODUCED
 
-    def range(self, *args: int) -> range:
-        items = range(*args)
-        self.range_items -= len(items)
-        if self.range_items < 0:
-            raise BudgetError(f"range() over {MAX_RANGE_ITEMS} items in one message")
-        return items
+    def take_items(self, count: int) -> None:
+        self.loop_items -= count
+        if self.loop_items < 0:
+            raise BudgetError(
+                f"loops over {MAX_LOOP_ITEMS} items in one message (range() included)"
+            )
+
+    def produce(self, characters: int) -> None:
+        self.produced -= characters
+        if self.produced < 0:
+            raise BudgetError(f"over {MAX_PRODUCED} characters made in one message")
 
 
-def _sized(value: Any) -> Any:
-    size = len(value) if isinstance(value, str | list | tuple) else 0
-    if size > MAX_BODY:
-        raise BudgetError(f"a value of {size} items (at most {MAX_BODY})")
+_current: ContextVar[_Budget | None] = ContextVar("template_budget", default=None)
+
+
+def _weight(value: Any, limit: int = MAX_BODY) -> int:
+    """About how many characters ``value`` turns into as text, counted until over ``limit``.
+
+    Containers count what they hold (a list of 10,000 references to one long
+    string weighs 10,000 times the string). The walk stops after ``limit``
+    steps, so a container that holds itself counts as over.
+    """
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value.bit_length() * 3 // 10 + 1  # about its decimal digits
+    if not isinstance(value, list | tuple | dict | set | frozenset):
+        return 1
+    total = steps = 0
+    pending: list[Any] = [value]
+    while pending and total <= limit:
+        item = pending.pop()
+        steps += 1
+        if steps > limit:
+            return limit + 1
+        if isinstance(item, str):
+            total += len(item)
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple | set | frozenset):
+            pending.extend(item)
+        else:
+            total += _weight(item) if isinstance(item, int) else 1
+    return total
+
+
+def _bounded(value: Any, what: str = "a value") -> Any:
+    weight = _weight(value)
+    if weight > MAX_BODY:
+        raise BudgetError(f"{what} of over {MAX_BODY} characters")
+    return value
+
+
+def _check_arguments(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """No call gets a huge number (a width, a count) or a huge value to work on."""
+    for value in (*args, *kwargs.values()):
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_BODY:
+            raise BudgetError(f"a number over {MAX_BODY} given to {name}()")
+        _bounded(value)
+
+
+def _check_growth(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """Filters and str methods whose result can be far longer than what they are given.
+
+    ``args`` starts with the text worked on (a filter's value, a method's string).
+    """
+    text = args[0] if args and isinstance(args[0], str) else None
+    if text is None:
+        return
+    if name == "replace" and len(args) >= 3:
+        old, new = str(args[1]), str(args[2])
+        count = text.count(old) if old else len(text) + 1
+        grown = len(text) + count * (len(new) - len(old))
+    elif name == "indent":
+        width = args[1] if len(args) > 1 else kwargs.get("width", 4)
+        pad = len(width) if isinstance(width, str) else int(width or 0)
+        grown = len(text) + (text.count("\n") + 1) * pad
+    elif name == "wordwrap":
+        width = args[1] if len(args) > 1 else kwargs.get("width", 79)
+        wrap = args[3] if len(args) > 3 else kwargs.get("wrapstring") or "\n"
+        grown = len(text) + (len(text) // max(int(width or 1), 1) + 1) * len(str(wrap))
+    elif name == "expandtabs":
+        size = args[1] if len(args) > 1 else kwargs.get("tabsize", 8)
+        grown = len(text) + text.count("\t") * int(size or 0)
+    elif name in ("format", "format_map"):
+        if _WIDE_FORMAT.search(text):
+            raise BudgetError("a format with a width or precision of 100,000 or more")
+        return
+    else:
+        return
+    if grown > MAX_BODY:
+        raise BudgetError(f"{name}() would make over {MAX_BODY} characters")
+
+
+def _joined(items: Any, glue: str) -> list[Any]:
+    """What ``join`` will join, measured first (a generator is read once, here)."""
+    listed: list[Any] = list(items)
+    if _weight(listed) + len(glue) * len(listed) > MAX_BODY:
+        raise BudgetError(f"join() would make over {MAX_BODY} characters")
+    return listed
+
+
+def _loop_items(iterable: Any, literal_characters: int) -> Iterator[Any]:
+    """A ``for`` loop's items, each drawn from the budget with its body's literal text."""
+    budget = _current.get()
+    if budget is None:
+        yield from iterable
+        return
+    for item in iterable:
+        budget.take_items(1)
+        budget.produce(literal_characters)
+        yield item
+
+
+def _concat(values: list[Any]) -> str:
+    """The ``~`` operator, measured before it builds anything."""
+    if sum(_weight(value) for value in values) > MAX_BODY:
+        raise BudgetError(f"~ would make over {MAX_BODY} characters")
+    return "".join(str(value) for value in values)
+
+
+def _finalize(value: Any) -> Any:
+    """Every ``{{ }}`` value on its way to text: bounded, and counted against the render."""
+    weight = _weight(value)
+    if weight > MAX_BODY:
+        raise BudgetError(f"a value of over {MAX_BODY} characters")
+    budget = _current.get()
+    if budget is not None:
+        budget.produce(weight)
     return value
 
 
 @lru_cache(maxsize=1)
 def _environment() -> SandboxedEnvironment:
-    from jinja2 import ChainableUndefined
+    from jinja2 import ChainableUndefined, nodes
     from jinja2.exceptions import SecurityError
     from jinja2.runtime import Context
     from jinja2.sandbox import SandboxedEnvironment
+    from jinja2.visitor import NodeTransformer
+
+    here = __name__
+
+    class Budgeted(NodeTransformer):
+        """Route loops and ``~`` through the budget (Jinja2's own extension hook, ImportedName)."""
+
+        def visit_For(self, node: nodes.For) -> nodes.Node:
+            self.generic_visit(node)
+            literal = sum(len(data.data) for data in _literal_text(node.body))
+            node.iter = nodes.Call(
+                nodes.ImportedName(f"{here}._loop_items"),
+                [node.iter, nodes.Const(literal)],
+                [],
+                None,
+                None,
+            )
+            return node
+
+        def visit_Concat(self, node: nodes.Concat) -> nodes.Node:
+            self.generic_visit(node)
+            return nodes.Call(
+                nodes.ImportedName(f"{here}._concat"), [nodes.List(node.nodes)], [], None, None
+            )
 
     class BudgetedSandbox(SandboxedEnvironment):
-        intercepted_binops = frozenset(["*", "**"])
+        intercepted_binops = frozenset(["*", "**", "+", "%"])
 
         def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
             if operator == "**" and isinstance(left, int | float) and isinstance(right, int):
@@ -103,10 +280,37 @@ def _environment() -> SandboxedEnvironment:
                 # Checked before multiplying: 'y' * 10**9 is never built.
                 for count, seq in ((left, right), (right, left)):
                     sized = isinstance(seq, str | list | tuple) and isinstance(count, int)
-                    size = len(seq) * count if sized else 0
+                    size = _weight(seq) * count if sized else 0
                     if size > MAX_BODY:
                         raise BudgetError(f"a value of {size} items")
-            return _sized(super().call_binop(context, operator, left, right))
+            both_ints = isinstance(left, int) and isinstance(right, int)
+            if operator == "*" and both_ints and _weight(left) + _weight(right) > MAX_BODY:
+                raise BudgetError(f"a number of over {MAX_BODY} digits")
+            if operator == "+" and _weight(left) + _weight(right) > MAX_BODY:
+                raise BudgetError(f"+ would make over {MAX_BODY} characters")
+            if operator == "%" and isinstance(left, str) and _WIDE_FORMAT.search(left):
+                raise BudgetError("a format with a width or precision of 100,000 or more")
+            return _bounded(super().call_binop(context, operator, left, right))
+
+        def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+            # The sandbox hands str.format out wrapped: its string is the wrapped method's.
+            method = getattr(__obj, "__wrapped__", __obj)
+            owner = getattr(method, "__self__", None)
+            name = getattr(__obj, "__name__", "")
+            _check_arguments(name, args, kwargs)
+            if isinstance(owner, str):
+                _check_growth(name, (owner, *args), kwargs)
+                if name == "join" and args:
+                    args = (_joined(args[0], owner), *args[1:])
+            return _bounded(super().call(__context, __obj, *args, **kwargs))
+
+        def getattr(self, obj: Any, attribute: str) -> Any:
+            if isinstance(obj, _Fields):
+                # A field, never a dict method: extra.items is the "items" field.
+                if attribute in obj:
+                    return obj[attribute]
+                return self.undefined(obj=obj, name=attribute)
+            return super().getattr(obj, attribute)
 
         def unsafe_undefined(self, obj: Any, attribute: str) -> Any:
             # The sandbox's default renders an unsafe attribute as empty, which
@@ -115,38 +319,116 @@ def _environment() -> SandboxedEnvironment:
                 f"access to attribute {attribute!r} of {type(obj).__name__!r} object is unsafe."
             )
 
+        def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
+            tree = super()._parse(source, name, filename)
+            result: nodes.Template = Budgeted().visit(tree)
+            return result
+
     # Plain text out (no HTML escaping); a missing field or key is empty,
     # not an error, since contacts rarely all have the same extra fields.
-    environment = BudgetedSandbox(autoescape=False, undefined=ChainableUndefined)
+    environment = BudgetedSandbox(
+        autoescape=False, undefined=ChainableUndefined, finalize=_finalize
+    )
     del environment.globals["lipsum"]  # up to any number of paragraphs; no use in a campaign
+    environment.filters = {
+        name: _budgeted_filter(name, function) for name, function in environment.filters.items()
+    }
     return environment
+
+
+def _literal_text(body: list[Any]) -> Iterator[Any]:
+    """The template text written by a loop body itself (not by loops nested in it)."""
+    from jinja2 import nodes
+
+    pending = list(body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, nodes.TemplateData):
+            yield node
+        elif not isinstance(node, nodes.For):
+            pending.extend(node.iter_child_nodes())
+
+
+def _budgeted_filter(name: str, function: Any) -> Any:
+    """A filter that refuses a huge argument or result, and one whose result would be huge."""
+
+    @functools.wraps(function)  # keeps Jinja2's pass_context & co.
+    def budgeted(*args: Any, **kwargs: Any) -> Any:
+        # Jinja2 passes its environment or context first to some filters.
+        state = 1 if args and isinstance(args[0], _jinja_state()) else 0
+        values = args[state:]
+        _check_arguments(name, values, kwargs)
+        _check_growth(name, values, kwargs)
+        if name == "join" and values:
+            glue = kwargs.get("d", values[1] if len(values) > 1 else "")
+            args = (*args[:state], _joined(values[0], str(glue)), *values[1:])
+        return _bounded(function(*args, **kwargs))
+
+    return budgeted
+
+
+@lru_cache(maxsize=1)
+def _jinja_state() -> tuple[type, ...]:
+    from jinja2 import Environment
+    from jinja2.nodes import EvalContext
+    from jinja2.runtime import Context
+
+    return (Environment, Context, EvalContext)
 
 
 def check(source: str, field: str) -> None:
     """Refuse a template that would fail every delivery, naming ``field``.
 
-    A syntax error, an unknown filter or test, ``include``/``extends``/
-    ``import`` (there are no other templates), and anything a trial render
-    with a sample contact finds unsafe or over budget. Errors that depend on
-    the contact's data (``{{ extra.visits + 1 }}``) are left to each delivery.
+    A syntax error (also one Jinja2 only finds compiling: a block defined
+    twice, nesting too deep), an unknown filter, test or name (a typo like
+    ``{{ frist_name }}`` would send a blank), ``include``/``extends``/
+    ``import`` (there are no other templates), and whatever fails a trial
+    render with a sample contact, unless it failed on a field the sample
+    lacks (``{{ extra.visits + 1 }}`` works for contacts that have visits).
     """
-    from jinja2 import TemplateSyntaxError
-    from jinja2.exceptions import SecurityError
+    from jinja2 import TemplateSyntaxError, meta
 
     try:
         tree = _environment().parse(source)
+        problem = _unsupported(tree) or _unknown_names(meta.find_undeclared_variables(tree))
+        if problem is None:
+            _compiled(source)
     except TemplateSyntaxError as exc:
         raise ValidationError.for_field(
             field, f"Template error on line {exc.lineno}: {exc.message}"
         ) from None
-    problem = _unsupported(tree)
+    except (RecursionError, MemoryError, SyntaxError):
+        # Python's own limits on the generated code: nesting too deep.
+        raise ValidationError.for_field(
+            field, "Template error: nested too deeply (blocks, brackets or filters)."
+        ) from None
     if problem:
         raise ValidationError.for_field(field, problem)
     try:
         _render(source, _SAMPLE, MAX_SUBJECT if field == "subject" else MAX_BODY)
+    except EmptyMessageError:
+        pass  # blank for the sample only: contacts with those fields get text
     except RenderError as exc:
-        if isinstance(exc, BudgetError) or isinstance(exc.__cause__, SecurityError):
+        if isinstance(exc, BudgetError) or not _about_a_missing_field(exc):
             raise ValidationError.for_field(field, f"Template refused: {exc}") from None
+
+
+def _unknown_names(names: set[str]) -> str | None:
+    unknown = sorted(names - set(FIELDS) - set(_GLOBALS))
+    if not unknown:
+        return None
+    return (
+        f"Template error: no field named {unknown[0]!r} (use {', '.join(FIELDS[:-1])} "
+        "or extra.<field>)."
+    )
+
+
+def _about_a_missing_field(exc: RenderError) -> bool:
+    """Whether a render failed on a value the sample contact lacks (an undefined one)."""
+    from jinja2 import UndefinedError
+
+    cause = exc.__cause__
+    return isinstance(cause, UndefinedError) or "Undefined" in str(cause)
 
 
 def _unsupported(tree: TemplateNode) -> str | None:
@@ -173,31 +455,37 @@ def _compiled(source: str) -> Template:
 
 def render(source: str, fields: dict[str, Any]) -> str:
     """``source`` rendered with a contact's fields; :class:`RenderError` says what failed."""
-    return _render(source, fields, MAX_BODY)
+    text = _render(source, fields, MAX_BODY)
+    if not text.strip():
+        raise EmptyMessageError("the message is empty for this contact")
+    return text
 
 
 def render_subject(source: str, fields: dict[str, Any]) -> str:
     """An email subject: one line (breaks become spaces), at most :data:`MAX_SUBJECT` chars."""
-    subject = _LINE_BREAKS.sub(" ", _render(source, fields, MAX_SUBJECT * 4))
+    subject = _LINE_BREAKS.sub(" ", _render(source, fields, MAX_SUBJECT * 4)).strip()
     if len(subject) > MAX_SUBJECT:
         raise BudgetError(f"the subject has {len(subject)} characters (at most {MAX_SUBJECT})")
+    if not subject:
+        raise EmptyMessageError("the subject is empty for this contact")
     return subject
 
 
 def _render(source: str, fields: dict[str, Any], limit: int) -> str:
     if "{" not in source:
         return source
+    budget = _Budget()
+    token = _current.set(budget)
     try:
         template = _compiled(source)
-        # A per-render range shadows the sandbox's own, which caps each call only.
-        context = {**fields, "range": _Budget().range}
+        context = {**fields, "extra": _Fields(fields.get("extra") or {})}
         parts: list[str] = []
         size = 0
         with _deadline(RENDER_SECONDS):
             for part in template.generate(context):
                 size += len(part)
                 if size > limit:
-                    raise BudgetError(f"the message is over {limit} characters")
+                    raise BudgetError(f"the text is over {limit} characters")
                 parts.append(part)
         return "".join(parts)
     except RenderError:
@@ -207,6 +495,8 @@ def _render(source: str, fields: dict[str, Any], limit: int) -> str:
         # TypeError in a filter, a syntax error saved before this check)
         # belongs to this one contact's delivery, never to the batch.
         raise RenderError(f"{type(exc).__name__}: {exc}") from exc
+    finally:
+        _current.reset(token)
 
 
 @contextmanager
