@@ -70,6 +70,14 @@ class ExportTooLargeError(AppError):
     title = "Too large for a direct download"
 
 
+class ExportNotPossibleError(AppError):
+    """The directory cannot be written in the format asked for (say, too many columns)."""
+
+    status = 422
+    code = "export_not_possible"
+    title = "Cannot be exported in this format"
+
+
 class UnsupportedMediaTypeError(AppError):
     """The body is not of a type this route reads."""
 

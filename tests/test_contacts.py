@@ -262,3 +262,13 @@ def test_invalid_phone_warning_asks_for_a_country_code_only_when_it_has_none(
     (warning,) = contact["warnings"]
     assert says in warning["message"]
     assert ("country code, e.g." in warning["message"]) == phone.startswith("0")
+
+
+def test_error_on_extra_fields_whose_names_are_the_same_once_tidied(
+    ana: User, directory: str
+) -> None:
+    status, problem, _ = ana.post(
+        CONTACTS, {"directory": directory, "extra": {"\tcity": "Lisboa", "city ": "Porto"}}
+    )
+    assert status == 400, problem
+    assert "city" in problem["errors"]["extra"][0]

@@ -485,3 +485,44 @@ def test_xlsx_keeps_text_that_looks_like_an_xml_escape(ana: User, directory: str
 def test_error_on_an_empty_format(ana: User, directory: str) -> None:
     status, problem, _ = ana.get(f"/api/contacts/contacts/export?directory_id={directory}&format=")
     assert status == 400 and "format" in problem["errors"]
+
+
+def test_xlsx_drops_characters_xml_cannot_hold_and_still_opens(ana: User, directory: str) -> None:
+    import openpyxl
+
+    ana.new_contact(
+        directory,
+        email="nonchar@example.com",
+        first_name="Zo\ufffeë",
+        extra={"note\uffff": "a\uffffb\ufffe", "ok": "c\x01d"},
+    )
+    status, data, _ = download(ana, directory, "xlsx")
+    assert status == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(data), read_only=True).worksheets[0]
+    rows = [[cell or "" for cell in row] for row in sheet.iter_rows(values_only=True)]
+    assert rows[0][4:] == ["note", "ok"]
+    assert rows[1][0] == "Zoë" and rows[1][4:] == ["ab", "cd"]
+
+
+def test_xlsx_of_more_columns_than_excel_holds_is_a_clear_error_and_a_failed_job(
+    ana: User, directory: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.exports import spreadsheets
+
+    monkeypatch.setattr(spreadsheets, "XLSX_MAX_COLUMNS", 6)  # Excel's is 16,384
+    fill(ana, directory, [{"email": "a@example.com", "extra": {"k1": "1", "k2": "2", "k3": "3"}}])
+    status, problem, _ = ana.get(
+        f"/api/contacts/contacts/export?directory_id={directory}&format=xlsx"
+    )
+    assert status == 422, problem
+    assert list(problem["errors"]) == ["format"] and "CSV" in problem["detail"]
+    assert download(ana, directory, "csv")[0] == 200  # CSV holds any number of columns
+    _, job, _ = ana.post("/api/contacts/exports", {"directory_id": directory, "format": "xlsx"})
+    run_queue("exports")
+    _, job, _ = ana.get(f"/api/contacts/exports/{job['id']}")
+    assert job["status"] == "failed" and "7 columns" in job["failure_reason"]
+
+
+def test_error_on_a_blank_directory_in_an_export_job_names_the_field(ana: User) -> None:
+    status, problem, _ = ana.post("/api/contacts/exports", {"directory_id": "  ", "format": "csv"})
+    assert status == 400 and list(problem["errors"]) == ["directory_id"]

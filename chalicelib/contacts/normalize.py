@@ -195,6 +195,9 @@ def clean_extra(value: Any, field: str = "extra") -> dict[str, Any]:
         key = _clean_key(raw_key) if raw_key.__class__ is str else _clean_key(str(raw_key))
         if not key or len(key) > MAX_EXTRA_KEY_LENGTH:
             raise FieldError(field, f"Field names have 1 to {MAX_EXTRA_KEY_LENGTH} characters.")
+        if key in cleaned:
+            # "\tcity" and "city " both tidy to "city": one value would be lost.
+            raise FieldError(field, f"Two fields are named {key!r} once spaces are tidied.")
         if isinstance(item, dict | list):
             raise FieldError(f"{field}.{key}", "Use text, a number, true/false or null here.")
         if isinstance(item, str) and len(item) > MAX_EXTRA_VALUE_LENGTH:

@@ -6,7 +6,12 @@ from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint, Response
 
-from chalicelib.errors import ExportTooLargeError, NotFoundError, ValidationError
+from chalicelib.errors import (
+    ExportNotPossibleError,
+    ExportTooLargeError,
+    NotFoundError,
+    ValidationError,
+)
 from chalicelib.exports.formats import FORMATS
 from chalicelib.http.apidoc import Query, documented
 from chalicelib.http.bodies import parse_body
@@ -34,7 +39,7 @@ bp = Blueprint(__name__)
         Query("format", "The file's format (default csv).", enum=("csv", "xlsx", "pdf")),
     ),
     media_type=tuple(f.content_type for f in FORMATS.values()),
-    errors=(NotFoundError, ExportTooLargeError),
+    errors=(NotFoundError, ExportTooLargeError, ExportNotPossibleError),
     description="An attachment named after the directory and the date. Directories too "
     "large for one response get 413: use `POST /api/contacts/exports`.",
 )
@@ -72,6 +77,8 @@ def export_contacts(user: UserRecord) -> Response:
 def create_export(user: UserRecord) -> Any:
     body = parse_body(current_request(), schemas.ExportRequestBody)
     fmt = service.check_format(body.format)
+    if not body.directory_id.strip():
+        raise ValidationError.for_field("directory_id", "Give the directory to export.")
     job = service.create_job(user.user_id, body.directory_id.strip(), fmt)
     return accepted(service.job_out(job))
 

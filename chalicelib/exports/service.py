@@ -14,7 +14,12 @@ from chalicelib.aws import client
 from chalicelib.config import settings
 from chalicelib.db import condition_failed, iso, utcnow
 from chalicelib.directories.service import get_directory
-from chalicelib.errors import ExportTooLargeError, NotFoundError, ValidationError
+from chalicelib.errors import (
+    ExportNotPossibleError,
+    ExportTooLargeError,
+    NotFoundError,
+    ValidationError,
+)
 from chalicelib.exports import models
 from chalicelib.exports.files import filename_for, write_export
 from chalicelib.exports.formats import FORMATS
@@ -112,7 +117,11 @@ def run_job(owner_id: str, export_id: str) -> None:
         return
     job.update(actions=[ExportRecord.status.set(models.PROCESSING)])
     with tempfile.TemporaryFile() as out:
-        rows = write_export(out, job.format, directory, utcnow())
+        try:
+            rows = write_export(out, job.format, directory, utcnow())
+        except ExportNotPossibleError as exc:
+            _fail(job, exc.detail)  # no retry makes it possible
+            return
         size = out.tell()
         out.seek(0)
         _upload(out, job)

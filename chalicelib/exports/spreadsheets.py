@@ -28,11 +28,16 @@ from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 from chalicelib.contacts.models import ContactRecord
+from chalicelib.errors import ExportNotPossibleError
 from chalicelib.exports.cells import Layout
 from chalicelib.formulas import looks_like_formula, neutralised
 
 # Excel refuses longer cells; the CSV export keeps such values whole.
 XLSX_MAX_CELL = 32_767
+XLSX_MAX_COLUMNS = 16_384  # Excel's last column, XFD
+# What XML 1.0 cannot hold at all (a workbook with one does not open):
+# control characters but tab, LF and CR, and the non-characters U+FFFE/U+FFFF.
+XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 MIN_WIDTH, MAX_WIDTH = 8, 60
 XML_ESCAPE_LOOKALIKE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")
 # An extra value may be up to the contact's 64 KB; csv's default limit is 128 K.
@@ -61,6 +66,13 @@ def write_xlsx(out: IO[bytes], contacts: Iterable[ContactRecord]) -> int:
     layout = Layout()
     with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as spool:
         written = _spool(contacts, layout, spool, for_csv=False)
+        if len(layout.columns) > XLSX_MAX_COLUMNS:
+            raise ExportNotPossibleError(
+                f"This directory has {len(layout.columns):,} columns ({len(layout.extra_keys):,} "
+                f"extra fields); a workbook holds at most {XLSX_MAX_COLUMNS:,}. "
+                "Export it as CSV instead.",
+                errors={"format": ["Too many columns for xlsx: use csv."]},
+            )
         workbook = Workbook(write_only=True)
         sheet: Any = workbook.create_sheet("Contacts")
         for index, column in enumerate(layout.columns):
@@ -111,11 +123,10 @@ def _header_cell(sheet: Any, text: str) -> Any:
 def _text_cell(sheet: Any, text: str) -> Any:
     """A plain string when openpyxl would store it as text anyway, else a forced text cell."""
     from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
+    from openpyxl.cell.cell import ERROR_CODES
 
-    if ILLEGAL_CHARACTERS_RE.search(text):
-        # Control characters are not allowed in the file format at all.
-        text = ILLEGAL_CHARACTERS_RE.sub("", text)
+    if XML_ILLEGAL.search(text):
+        text = XML_ILLEGAL.sub("", text)
     if "_x" in text:
         # Excel reads "_x0041_" in a cell's XML as the escape for "A"; its own
         # escape for a literal underscore keeps the text as typed.
