@@ -261,3 +261,11 @@ def test_a_message_that_renders_blank_fails_its_delivery_and_is_never_sent(
     status, page, _ = ana.get(f"/api/campaigns/deliveries?campaign={saved['id']}&status=failed")
     (failed,) = page["results"]
     assert "empty" in failed["error"]
+
+
+def test_a_subject_far_over_998_characters_says_so_in_the_subject_s_words() -> None:
+    from chalicelib.campaigns.templates import BudgetError, contact_fields, render_subject
+
+    values = contact_fields("A", "B", None, None, {"company": "x" * 5000})
+    with pytest.raises(BudgetError, match="the subject is over 998 characters"):
+        render_subject("{{ extra.company }}", values)

@@ -131,7 +131,9 @@ def _release_page(campaign: CampaignRecord, page: int) -> None:
 
 
 def _fan_out_page(campaign: CampaignRecord, page: int) -> None:
-    contacts = ContactRecord.query(
+    # In creation order (the contact-id index): of two contacts sharing a
+    # phone, the one added first gets the message, as a person would expect.
+    contacts = ContactRecord.by_contact_id.query(
         partition(campaign.owner_id, campaign.directory_id),
         limit=PAGE_SIZE,
         last_evaluated_key=campaign.fanout_cursor,

@@ -80,6 +80,10 @@ class BudgetError(RenderError):
     """A render that went over its budget of loop items, value size, output or time."""
 
 
+class _OutputLimitError(BudgetError):
+    """The rendered text went past its limit (the subject's says so in its own words)."""
+
+
 class EmptyMessageError(RenderError):
     """A message that rendered blank for this contact: it is never sent."""
 
@@ -463,7 +467,11 @@ def render(source: str, fields: dict[str, Any]) -> str:
 
 def render_subject(source: str, fields: dict[str, Any]) -> str:
     """An email subject: one line (breaks become spaces), at most :data:`MAX_SUBJECT` chars."""
-    subject = _LINE_BREAKS.sub(" ", _render(source, fields, MAX_SUBJECT * 4)).strip()
+    try:
+        text = _render(source, fields, MAX_SUBJECT * 4)
+    except _OutputLimitError:
+        raise BudgetError(f"the subject is over {MAX_SUBJECT} characters") from None
+    subject = _LINE_BREAKS.sub(" ", text).strip()
     if len(subject) > MAX_SUBJECT:
         raise BudgetError(f"the subject has {len(subject)} characters (at most {MAX_SUBJECT})")
     if not subject:
@@ -485,7 +493,7 @@ def _render(source: str, fields: dict[str, Any], limit: int) -> str:
             for part in template.generate(context):
                 size += len(part)
                 if size > limit:
-                    raise BudgetError(f"the text is over {limit} characters")
+                    raise _OutputLimitError(f"the text is over {limit} characters")
                 parts.append(part)
         return "".join(parts)
     except RenderError:
