@@ -9,6 +9,7 @@ client will meet in production.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -65,7 +66,9 @@ def main() -> None:
     args = parser.parse_args()
     # As `chalice local` does: the app's log lines on stdout.
     logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(message)s")
-    serve(args.host, args.port, args.stage)
+    # Ctrl-C reaches the whole process group; the stack says it is stopping.
+    with contextlib.suppress(KeyboardInterrupt):
+        serve(args.host, args.port, args.stage)
 
 
 if __name__ == "__main__":
