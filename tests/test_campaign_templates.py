@@ -269,3 +269,26 @@ def test_a_subject_far_over_998_characters_says_so_in_the_subject_s_words() -> N
     values = contact_fields("A", "B", None, None, {"company": "x" * 5000})
     with pytest.raises(BudgetError, match="the subject is over 998 characters"):
         render_subject("{{ extra.company }}", values)
+
+
+def test_a_slow_render_stops_in_any_thread_not_only_where_a_timer_can_reach() -> None:
+    """The local stack renders in threads, where SIGALRM never fires: loops watch the clock."""
+    import threading
+
+    from chalicelib.campaigns.templates import RENDER_SECONDS, RenderError, render
+
+    source = "{% for i in range(9999) %}{% set n = ('y' * 99999)|list|sort|length %}{% endfor %}"
+    outcome: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            render(source, fields())
+        except RenderError as exc:
+            outcome.append(exc)
+
+    started = time.monotonic()
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join(timeout=30)
+    assert time.monotonic() - started < RENDER_SECONDS + 1
+    assert outcome and "took over" in str(outcome[0])

@@ -19,10 +19,10 @@ campaigns and a template is code its author controls:
   wherever they go (a ``set`` block, a macro, the message); ``lipsum`` is gone;
 - the output stops at :data:`MAX_BODY` characters (:data:`MAX_SUBJECT` for
   a subject, whose line breaks become spaces: no header injection);
-- a wall-clock backstop of :data:`RENDER_SECONDS` catches work the counters
-  cannot see. It is a ``SIGALRM`` timer, armed only in the main thread
-  (where Lambda runs handlers): it costs two system calls a render, where a
-  watchdog thread could not interrupt the loop at all.
+- a render stops after :data:`RENDER_SECONDS`: every loop turn looks at the
+  clock (in any thread), and in the main thread (where Lambda runs
+  handlers) a ``SIGALRM`` timer also stops work outside loops; it costs two
+  system calls a render, where a watchdog thread could not interrupt at all.
 A render over budget fails that one delivery with :class:`RenderError`.
 """
 
@@ -33,6 +33,7 @@ import math
 import re
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -105,6 +106,7 @@ class _Budget:
     def __init__(self) -> None:
         self.loop_items = MAX_LOOP_ITEMS
         self.produced = MAX_PRODUCED
+        self.deadline = time.monotonic() + RENDER_SECONDS
 
     def take_items(self, count: int) -> None:
         self.loop_items -= count
@@ -112,6 +114,11 @@ class _Budget:
             raise BudgetError(
                 f"loops over {MAX_LOOP_ITEMS} items in one message (range() included)"
             )
+        # The clock as a counter sees it, in any thread: every turn of a loop
+        # looks, so slow work in a loop stops where no timer reaches (the
+        # local stack renders in threads; see _deadline).
+        if time.monotonic() > self.deadline:
+            raise BudgetError(f"the render took over {RENDER_SECONDS:g} s")
 
     def produce(self, characters: int) -> None:
         self.produced -= characters
