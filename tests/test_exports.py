@@ -526,3 +526,32 @@ def test_xlsx_of_more_columns_than_excel_holds_is_a_clear_error_and_a_failed_job
 def test_error_on_a_blank_directory_in_an_export_job_names_the_field(ana: User) -> None:
     status, problem, _ = ana.post("/api/contacts/exports", {"directory_id": "  ", "format": "csv"})
     assert status == 400 and list(problem["errors"]) == ["directory_id"]
+
+
+def test_pdf_footer_keeps_page_numbers_whole_beside_a_right_to_left_name(ana: User) -> None:
+    import pypdf
+
+    directory = ana.new_directory("שלום مرحبا 123")
+    fill(ana, directory, [{"email": "x@example.com", "first_name": "X"}])
+    status, data, _ = download(ana, directory, "pdf")
+    assert status == 200
+    page = pypdf.PdfReader(io.BytesIO(data)).pages[0]
+    footer = page.extract_text(extraction_mode="layout").strip().splitlines()[-1]
+    # "Page 1 of " stands alone at the left, where the total is drawn after
+    # it; the name is apart at the right. Drawn as one right-to-left line,
+    # the name pulled "Page 1 of" into its order and the total landed after
+    # the name.
+    assert footer.split()[:3] == ["Page", "1", "of"], footer
+    assert "·" not in footer and "  " in footer.split("of", 1)[1], footer
+
+
+def test_pdf_obeys_direction_marks_and_never_draws_them() -> None:
+    from chalicelib.exports.pdf_fonts import register_fonts, runs_of
+
+    register_fonts()
+    # An override reverses what follows it; an isolate keeps its text apart.
+    assert [run.text for run in runs_of("abc\u202edef")] == ["abc", "fed"]
+    assert [run.text for run in runs_of("x\u2067abc\u2069y")] == ["x", "abc", "y"]
+    for text in ("abc\u202edef", "x\u2067abc\u2069y", "שלום \u2066abc\u2069"):
+        drawn = "".join(run.text for run in runs_of(text))
+        assert not set(drawn) & set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufffd")

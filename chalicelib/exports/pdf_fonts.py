@@ -148,7 +148,9 @@ MISSING = "\ufffd"  # what a character no font has becomes: visible, and never a
 
 @lru_cache(maxsize=16)
 def _chars_of(font_name: str) -> frozenset[str]:
-    return frozenset(map(chr, _glyphs_of(font_name)))
+    # Without the direction marks, even where the font has a glyph for them:
+    # text holding one goes through the bidi algorithm, which drops them.
+    return frozenset(map(chr, _glyphs_of(font_name))) - BIDI_CONTROLS
 
 
 @lru_cache(maxsize=4)
@@ -202,10 +204,15 @@ def _cached_runs_of(text: str, base: str) -> tuple[Run, ...]:
 def _runs_of(text: str, base: str) -> tuple[Run, ...]:
     fonts = _fonts_by_char(base)
     if not all(char in fonts for char in text) and any(
-        _font_for(char, base) is None for char in text
+        _font_for(char, base) is None and char not in BIDI_CONTROLS for char in text
     ):
-        text = "".join(MISSING if _font_for(char, base) is None else char for char in text)
-    if not any(unicodedata.bidirectional(char) in ("R", "AL") for char in text):
+        text = "".join(
+            MISSING if _font_for(char, base) is None and char not in BIDI_CONTROLS else char
+            for char in text
+        )
+    if not any(
+        unicodedata.bidirectional(char) in ("R", "AL") or char in BIDI_CONTROLS for char in text
+    ):
         return tuple(_font_runs(text, base, level=0))
     # Right-to-left text: the Unicode bidi algorithm (python-bidi) gives each
     # character its level; runs of one level are reordered for display (rule
@@ -238,10 +245,23 @@ def _runs_of(text: str, base: str) -> tuple[Run, ...]:
     return tuple(runs)
 
 
+# Explicit direction marks (embeddings, overrides, isolates): they order the
+# text around them and are never drawn themselves.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+_ISOLATES_AS_EMBEDDINGS = str.maketrans(
+    {"\u2066": "\u202a", "\u2067": "\u202b", "\u2068": "\u202a", "\u2069": "\u202c"}
+)
+
+
 def _levels(text: str) -> list[tuple[str, int]]:
     """Each character with its resolved bidi embedding level (explicit controls dropped)."""
     from bidi import algorithm
 
+    # python-bidi's algorithm knows embeddings, not isolates (Unicode 6.3):
+    # an isolate is read as the embedding closest to it.
+    text = text.translate(_ISOLATES_AS_EMBEDDINGS)
     storage = algorithm.get_empty_storage()
     storage["base_level"] = algorithm.get_base_level(text)
     storage["base_dir"] = ("L", "R")[storage["base_level"]]

@@ -160,9 +160,13 @@ class _Report:
         self.y -= height
 
     def _draw_footer(self) -> None:
-        name = fitted(self.title, 7.5, self.width * 0.7)
-        label = f"{name} · Page {self.page} of "
         size = 7.5
+        # The directory's name and the page number are drawn apart, the name
+        # right-aligned: drawn as one line, a right-to-left name would take
+        # the number into its own direction and split "Page 1 of 3".
+        name = fitted(self.title, size, self.width * 0.6)
+        self.text.draw(MARGIN + self.width - text_width(name, size), MARGIN / 2, name, size)
+        label = f"Page {self.page} of "
         x = MARGIN
         self.text.draw(x, MARGIN / 2, label, size)
         # The total is known only at the end: every page shows one form that
