@@ -128,7 +128,7 @@ STAGES = [
     ("email", "chalicelib.contacts.normalize", "clean_email", None),
     ("phone", "chalicelib.contacts.normalize", "clean_phone", None),
     ("plan and items", "chalicelib.imports.writer", "_plan", "ChunkWriter"),
-    ("new ids", "chalicelib.imports.writer", "new_id", None),
+    ("new ids", "chalicelib.imports.writer", "new_ids", None),
     ("DynamoDB reads", "chalicelib.imports.writer", "_existing", "ChunkWriter"),
     ("DynamoDB writes", "chalicelib.imports.writer", "_put_all", "ChunkWriter"),
     ("DynamoDB writes", "chalicelib.imports.writer", "_count", "ChunkWriter"),
