@@ -20,6 +20,7 @@ import datetime as dt
 import re
 import zipfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any, BinaryIO
 
@@ -56,15 +57,87 @@ def check_archive(stream: BinaryIO) -> None:
         )
 
 
+_SHEET_DATA = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}sheetData"
+_RELEASE_EVERY_ROWS = 1000
+
+
+def _release_rows_as_read() -> None:
+    """Have openpyxl's read-only sheet reader let go of the rows it has read (once).
+
+    The reader clears each row element once read, but the cleared elements
+    stay children of ``<sheetData>``: about 100 bytes a row, so memory grew
+    with the sheet (20 MB at 200,000 rows, about 100 MB at a million), bare
+    openpyxl included. Every thousand rows, the rows ``<sheetData>`` holds
+    are dropped from it: the reader never looks back at them, and an element
+    the parser made ahead keeps its own subtree. ElementTree keeps no parent
+    links, so ``<sheetData>`` is found once per sheet among the first row's
+    referrers; if it is not found, nothing changes.
+    """
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    original = WorkSheetParser.parse_row
+    if getattr(original, "releases_rows", False):
+        return
+
+    def parse_row(self: Any, row: Any) -> Any:
+        parsed = original(self, row)
+        read = self.__dict__.get("crm_rows_read", 0) + 1
+        self.crm_rows_read = read
+        if read % _RELEASE_EVERY_ROWS == 0:
+            if "crm_sheet_data" not in self.__dict__:
+                self.crm_sheet_data = _parent_of(row)
+            if self.crm_sheet_data is not None:
+                del self.crm_sheet_data[:]
+        return parsed
+
+    parse_row.releases_rows = True  # type: ignore[attr-defined]
+    WorkSheetParser.parse_row = parse_row  # type: ignore[method-assign]
+
+
+@contextmanager
+def _dimensions_unread() -> Iterator[None]:
+    """Open a workbook without openpyxl guessing each sheet's size.
+
+    Every sheet's dimensions are reset before reading (a wrong
+    ``<dimension>`` would cut it short), so the guess is never used; and
+    for a sheet without one (openpyxl's own write-only files, many
+    exporters) openpyxl looks for it by parsing the whole sheet once more,
+    keeping every row element until the end: a second pass, and memory
+    growing with the sheet. Others reading read-only workbooks meanwhile (a
+    thread of the local stack) only read all rows of theirs, as we do.
+    """
+    from openpyxl.worksheet import _read_only
+
+    sheets: Any = _read_only.ReadOnlyWorksheet  # its private method, unknown to the stubs
+    guess = sheets._get_size
+    sheets._get_size = lambda self: None
+    try:
+        yield
+    finally:
+        sheets._get_size = guess
+
+
+def _parent_of(row: Any) -> Any:
+    import gc
+    from xml.etree.ElementTree import Element
+
+    for referrer in gc.get_referrers(row):
+        if isinstance(referrer, Element) and referrer.tag == _SHEET_DATA:
+            return referrer
+    return None
+
+
 def open_sheet(
     stream: BinaryIO, is_header: Callable[[list[str]], bool], sheet_name: str | None = None
 ) -> tuple[str, Iterator[list[str]]]:
     """The chosen sheet's name and its rows as text, from the header row on."""
     import openpyxl
 
+    _release_rows_as_read()
     check_archive(stream)
     try:
-        workbook = openpyxl.load_workbook(stream, read_only=True, data_only=True)
+        with _dimensions_unread():
+            workbook = openpyxl.load_workbook(stream, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for broken files
         raise UnreadableFileError(f"This workbook cannot be opened: {exc}") from exc
     candidates = [ws for ws in workbook.worksheets if ws.sheet_state == "visible"]
