@@ -12,6 +12,11 @@ from tests.conftest import User, run_queue, sent_emails
 
 CAMPAIGNS = "/api/campaigns/campaigns"
 BIG = "{% set x = 'a' * 100000 %}"
+# Slow work no counter sees (a long string's unique characters, 9,999 times).
+SLOW_UNSEEN = (
+    "{% set x = 'y' * 99999 %}{% for i in range(9999) %}"
+    "{% set n = x|unique|list|length %}{% endfor %}"
+)
 NESTED_RANGES = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
 SANDBOX_ESCAPES = [
     "{{ ''.__class__.__mro__ }}",
@@ -84,12 +89,25 @@ def run_all() -> None:
         ),
         ("{% set a = 9 ** 90000 %}{% set b = a * a %}{{ b % 7 }}", "digits"),
         (f"{BIG}{{{{ x|indent(x)|length }}}}", "indent() would make"),
-        ("{{ '%0999999d'|format(1) }}", "width or precision"),
-        ("{{ '%0999999d' % 1 }}", "width or precision"),
-        ("{{ '{:>999999}'.format(1) }}", "width or precision"),
-        # Work no counter sees (a list made of a long string, 9,999 times): the clock stops it.
+        ("{{ '%0999999d'|format(1) }}", "a format padding to over 100000"),
+        ("{{ '%0999999d' % 1 }}", "a format padding to over 100000"),
+        ("{{ '{:>999999}'.format(1) }}", "a format padding to over 100000"),
+        # From a second break-it pass: bytes, values kept in a list, many
+        # padded fields, translate, lazy map, recursion without a loop turn.
+        ("{% set b = 'a'.encode() * 1000000000 %}{{ b|length }}", "a value of 1000000000 items"),
         (
-            "{% for i in range(9999) %}{% set n = ('y' * 99999)|list|sort|length %}{% endfor %}",
+            "{% set l = [] %}{% set s = 'a' * 99990 %}{% for i in range(10000) %}"
+            "{% if l.append(s ~ i) %}{% endif %}{% endfor %}ok",
+            "over 1000000 characters made",
+        ),
+        ("{{ ('{0:99999}' * 11000).format('') }}", "a format padding to over 100000"),
+        ("{{ ('%99999s' * 11000) % (('',) * 11000) }}", "a format padding to over 100000"),
+        ("{{ ('a' * 99999).translate({97: 'x' * 99990}) }}", "translate() would make"),
+        ("{{ range(100000)|map('center', 99999)|list|length }}", "over 1000000 characters made"),
+        ("{% for i in [17] recursive %}{{ loop(range(i)) }}{% endfor %}x", "loops over 10000"),
+        # Work no counter sees (a long string's unique characters, 9,999 times): the clock stops it.
+        (
+            SLOW_UNSEEN,
             "took",
         ),
     ],
@@ -148,6 +166,14 @@ def test_error_on_a_sandbox_escape_at_render(source: str) -> None:
         # A name no contact has: a typo would send a blank to everyone.
         ("{{ frist_name }}", "no field named 'frist_name'"),
         ("{{ undefined_thing() }}", "no field named 'undefined_thing'"),
+        # Fails for every contact, whatever their fields: refused at save.
+        ("{{ " + "9" * 5000 + " }}", "a number too long"),
+        ("{{ '' }}", "renders empty"),
+        ("Hi {{ first_name.captalize() }}", "Template refused"),
+        ("Hi {{ self.a() }}", "Template refused"),
+        ("Hi {{ '{Undefined}'.format() }}", "KeyError"),
+        ("Hi {{ first_name.upper }}", "is a function, not text"),
+        ("Hi {{ extra }}", "write extra.<field>"),
     ],
 )
 @pytest.mark.parametrize("field", ["subject", "body"])
@@ -277,7 +303,7 @@ def test_a_slow_render_stops_in_any_thread_not_only_where_a_timer_can_reach() ->
 
     from chalicelib.campaigns.templates import RENDER_SECONDS, RenderError, render
 
-    source = "{% for i in range(9999) %}{% set n = ('y' * 99999)|list|sort|length %}{% endfor %}"
+    source = SLOW_UNSEEN
     outcome: list[BaseException] = []
 
     def run() -> None:
@@ -292,3 +318,40 @@ def test_a_slow_render_stops_in_any_thread_not_only_where_a_timer_can_reach() ->
     worker.join(timeout=30)
     assert time.monotonic() - started < RENDER_SECONDS + 1
     assert outcome and "took over" in str(outcome[0])
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{% macro f(n) %}{% if n %}{{ f(n-1) }}{{ f(n-1) }}{% endif %}{% endmacro %}{{ f(40) }}x",
+        "{% set T = ('',) * 99999 %}{{ range(100000)|map(attribute='x', default=T)"
+        "|map('length')|sum }}",
+    ],
+)
+def test_work_outside_loops_stops_too_in_a_thread(source: str) -> None:
+    """Recursion and lazy pipelines turn no loop: every call looks at the clock."""
+    import threading
+
+    from chalicelib.campaigns.templates import RENDER_SECONDS, RenderError, render
+
+    outcome: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            render(source, fields())
+        except RenderError as exc:
+            outcome.append(exc)
+
+    started = time.monotonic()
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join(timeout=30)
+    assert time.monotonic() - started < RENDER_SECONDS + 1
+    assert outcome, "the render should have been stopped"
+
+
+def test_subscripted_extra_fields_are_fields_too_and_missing_ones_are_empty() -> None:
+    from chalicelib.campaigns.templates import contact_fields, render
+
+    values = contact_fields("A", "B", None, None, {"items": "3 widgets"})
+    assert render("{{ extra['items'] }}|{{ extra['keys'] }}.", values) == "3 widgets|."

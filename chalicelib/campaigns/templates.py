@@ -15,12 +15,14 @@ campaigns and a template is code its author controls:
   filters and string methods that grow text (``join``, ``replace``,
   ``center``, ``indent``, ``format`` …) are measured before they build
   anything, and every filter, call and ``{{ }}`` value is checked after;
-- a render may make at most :data:`MAX_PRODUCED` characters in all, counted
-  wherever they go (a ``set`` block, a macro, the message); ``lipsum`` is gone;
+- a render may make at most :data:`MAX_PRODUCED` characters in all: every
+  value an operator, filter or call makes and every ``{{ }}`` value is
+  counted, wherever it is kept (a list, a ``set`` block, the message);
+  ``lipsum`` is gone;
 - the output stops at :data:`MAX_BODY` characters (:data:`MAX_SUBJECT` for
   a subject, whose line breaks become spaces: no header injection);
-- a render stops after :data:`RENDER_SECONDS`: every loop turn looks at the
-  clock (in any thread), and in the main thread (where Lambda runs
+- a render stops after :data:`RENDER_SECONDS`: every loop turn and call
+  looks at the clock (in any thread), and in the main thread (where Lambda runs
   handlers) a ``SIGALRM`` timer also stops work outside loops; it costs two
   system calls a render, where a watchdog thread could not interrupt at all.
 A render over budget fails that one delivery with :class:`RenderError`.
@@ -58,11 +60,12 @@ FIELDS = ("first_name", "last_name", "email", "phone", "extra")
 _GLOBALS = ("range", "dict", "cycler", "joiner", "namespace")
 # Header line breaks: CR, LF and the other characters str.splitlines() breaks on.
 _LINE_BREAKS = re.compile(r"[\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029]+")
-# A width or precision of six digits or more, or one taken from an argument,
-# in a %-format or a str.format spec: padding that would build a huge string.
-_WIDE_FORMAT = re.compile(
-    r"%[-#0 +]*(?:\*|\d{6})|%[-#0 +]*\d*\.(?:\*|\d{6})|\{[^{}]*:[^{}]*(?:\{|\d{6})"
+# Widths and precisions in a %-format or a str.format spec ("%99999s",
+# "{0:>99999}", "{:.5f}"): each pads its field, so their sum bounds the text.
+_FORMAT_SIZES = re.compile(
+    r"%[-#0 +]*(\*|\d*)(?:\.(\*|\d*))?|\{[^{}]*:[^{}\d]*(\d*)(?:\.(\d+))?[^{}]*\}"
 )
+_NESTED_SPEC = re.compile(r"\{[^{}]*:[^{}]*\{")
 # What a trial render at save time sees: every field filled in.
 _SAMPLE = {
     "first_name": "Ada",
@@ -114,8 +117,11 @@ class _Budget:
             raise BudgetError(
                 f"loops over {MAX_LOOP_ITEMS} items in one message (range() included)"
             )
-        # The clock as a counter sees it, in any thread: every turn of a loop
-        # looks, so slow work in a loop stops where no timer reaches (the
+        self.check_clock()
+
+    def check_clock(self) -> None:
+        # The clock as a counter sees it, in any thread: every loop turn and
+        # every call looks, so slow work stops where no timer reaches (the
         # local stack renders in threads; see _deadline).
         if time.monotonic() > self.deadline:
             raise BudgetError(f"the render took over {RENDER_SECONDS:g} s")
@@ -136,7 +142,7 @@ def _weight(value: Any, limit: int = MAX_BODY) -> int:
     string weighs 10,000 times the string). The walk stops after ``limit``
     steps, so a container that holds itself counts as over.
     """
-    if isinstance(value, str):
+    if isinstance(value, str | bytes | bytearray):
         return len(value)
     if isinstance(value, int) and not isinstance(value, bool):
         return value.bit_length() * 3 // 10 + 1  # about its decimal digits
@@ -149,7 +155,7 @@ def _weight(value: Any, limit: int = MAX_BODY) -> int:
         steps += 1
         if steps > limit:
             return limit + 1
-        if isinstance(item, str):
+        if isinstance(item, str | bytes | bytearray):
             total += len(item)
         elif isinstance(item, dict):
             pending.extend(item.keys())
@@ -162,10 +168,38 @@ def _weight(value: Any, limit: int = MAX_BODY) -> int:
 
 
 def _bounded(value: Any, what: str = "a value") -> Any:
+    """A value a call, filter or operator made: not too big, and charged to the render.
+
+    Charging every value made (not only what reaches the message) bounds
+    what a render can hold in all, however it is kept (a list appended to,
+    a namespace); and every call looks at the clock.
+    """
     weight = _weight(value)
     if weight > MAX_BODY:
         raise BudgetError(f"{what} of over {MAX_BODY} characters")
+    budget = _current.get()
+    if budget is not None:
+        budget.produce(weight)
+        budget.check_clock()
     return value
+
+
+def _check_format(text: str | bytes) -> None:
+    """Refuse a format whose fields would pad past the budget (widths are summed)."""
+    if isinstance(text, bytes):
+        text = text.decode("latin-1")
+    if "%" not in text and "{" not in text:
+        return
+    if _NESTED_SPEC.search(text):
+        raise BudgetError("a format whose width comes from an argument")
+    total = 0
+    for match in _FORMAT_SIZES.finditer(text):
+        for size in match.groups():
+            if size == "*":
+                raise BudgetError("a format whose width comes from an argument")
+            total += int(size) if size else 0
+    if total > MAX_BODY:
+        raise BudgetError(f"a format padding to over {MAX_BODY} characters")
 
 
 def _check_arguments(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
@@ -173,7 +207,8 @@ def _check_arguments(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -
     for value in (*args, *kwargs.values()):
         if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_BODY:
             raise BudgetError(f"a number over {MAX_BODY} given to {name}()")
-        _bounded(value)
+        if _weight(value) > MAX_BODY:
+            raise BudgetError(f"a value of over {MAX_BODY} characters given to {name}()")
 
 
 def _check_growth(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
@@ -181,6 +216,9 @@ def _check_growth(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> N
 
     ``args`` starts with the text worked on (a filter's value, a method's string).
     """
+    if args and isinstance(args[0], bytes | bytearray):
+        # Bytes (from encode()) grow as text does: measured as Latin-1 text.
+        args = tuple(a.decode("latin-1") if isinstance(a, bytes | bytearray) else a for a in args)
     text = args[0] if args and isinstance(args[0], str) else None
     if text is None:
         return
@@ -200,9 +238,11 @@ def _check_growth(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> N
         size = args[1] if len(args) > 1 else kwargs.get("tabsize", 8)
         grown = len(text) + text.count("\t") * int(size or 0)
     elif name in ("format", "format_map"):
-        if _WIDE_FORMAT.search(text):
-            raise BudgetError("a format with a width or precision of 100,000 or more")
+        _check_format(text)
         return
+    elif name == "translate" and len(args) > 1 and isinstance(args[1], dict):
+        longest = max((len(v) for v in args[1].values() if isinstance(v, str)), default=1)
+        grown = len(text) * max(longest, 1)
     else:
         return
     if grown > MAX_BODY:
@@ -237,7 +277,15 @@ def _concat(values: list[Any]) -> str:
 
 
 def _finalize(value: Any) -> Any:
-    """Every ``{{ }}`` value on its way to text: bounded, and counted against the render."""
+    """Every ``{{ }}`` value on its way to text: bounded, and counted against the render.
+
+    Never Python's own text for a function or for the whole of ``extra``:
+    ``<built-in method upper …>`` in a message is a template mistake.
+    """
+    if isinstance(value, _Fields):
+        raise RenderError("extra holds the contact's fields: write extra.<field>")
+    if callable(value) and not isinstance(value, _undefined_type()):  # an undefined is empty
+        raise RenderError(f"{getattr(value, '__name__', 'a function')} is a function, not text")
     weight = _weight(value)
     if weight > MAX_BODY:
         raise BudgetError(f"a value of over {MAX_BODY} characters")
@@ -251,7 +299,7 @@ def _finalize(value: Any) -> Any:
 def _environment() -> SandboxedEnvironment:
     from jinja2 import ChainableUndefined, nodes
     from jinja2.exceptions import SecurityError
-    from jinja2.runtime import Context
+    from jinja2.runtime import Context, LoopContext
     from jinja2.sandbox import SandboxedEnvironment
     from jinja2.visitor import NodeTransformer
 
@@ -290,7 +338,7 @@ def _environment() -> SandboxedEnvironment:
             if operator == "*":
                 # Checked before multiplying: 'y' * 10**9 is never built.
                 for count, seq in ((left, right), (right, left)):
-                    sized = isinstance(seq, str | list | tuple) and isinstance(count, int)
+                    sized = isinstance(seq, str | bytes | list | tuple) and isinstance(count, int)
                     size = _weight(seq) * count if sized else 0
                     if size > MAX_BODY:
                         raise BudgetError(f"a value of {size} items")
@@ -299,8 +347,8 @@ def _environment() -> SandboxedEnvironment:
                 raise BudgetError(f"a number of over {MAX_BODY} digits")
             if operator == "+" and _weight(left) + _weight(right) > MAX_BODY:
                 raise BudgetError(f"+ would make over {MAX_BODY} characters")
-            if operator == "%" and isinstance(left, str) and _WIDE_FORMAT.search(left):
-                raise BudgetError("a format with a width or precision of 100,000 or more")
+            if operator == "%" and isinstance(left, str | bytes):
+                _check_format(left)
             return _bounded(super().call_binop(context, operator, left, right))
 
         def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
@@ -309,19 +357,28 @@ def _environment() -> SandboxedEnvironment:
             owner = getattr(method, "__self__", None)
             name = getattr(__obj, "__name__", "")
             _check_arguments(name, args, kwargs)
-            if isinstance(owner, str):
+            if isinstance(__obj, LoopContext) and args:
+                # loop(children) in a recursive for: its items are loop items too.
+                args = (_loop_items(args[0], 0), *args[1:])
+            if isinstance(owner, str | bytes):
                 _check_growth(name, (owner, *args), kwargs)
                 if name == "join" and args:
-                    args = (_joined(args[0], owner), *args[1:])
+                    args = (_joined(args[0], str(owner)), *args[1:])
             return _bounded(super().call(__context, __obj, *args, **kwargs))
 
         def getattr(self, obj: Any, attribute: str) -> Any:
             if isinstance(obj, _Fields):
                 # A field, never a dict method: extra.items is the "items" field.
-                if attribute in obj:
-                    return obj[attribute]
-                return self.undefined(obj=obj, name=attribute)
+                return _field(self, obj, attribute)
+            budget = _current.get()
+            if budget is not None:
+                budget.check_clock()
             return super().getattr(obj, attribute)
+
+        def getitem(self, obj: Any, argument: Any) -> Any:
+            if isinstance(obj, _Fields):
+                return _field(self, obj, argument)
+            return super().getitem(obj, argument)
 
         def unsafe_undefined(self, obj: Any, attribute: str) -> Any:
             # The sandbox's default renders an unsafe attribute as empty, which
@@ -345,6 +402,16 @@ def _environment() -> SandboxedEnvironment:
         name: _budgeted_filter(name, function) for name, function in environment.filters.items()
     }
     return environment
+
+
+MISSING_FIELD = "the contact has no field"
+
+
+def _field(environment: Any, fields: _Fields, name: Any) -> Any:
+    """One of ``extra``'s fields, or an undefined value that says it is missing."""
+    if name in fields:
+        return fields[name]
+    return environment.undefined(hint=f"{MISSING_FIELD} {name!r}", obj=fields, name=name)
 
 
 def _literal_text(body: list[Any]) -> Iterator[Any]:
@@ -387,6 +454,13 @@ def _jinja_state() -> tuple[type, ...]:
     return (Environment, Context, EvalContext)
 
 
+@lru_cache(maxsize=1)
+def _undefined_type() -> type:
+    from jinja2 import Undefined
+
+    return Undefined
+
+
 def check(source: str, field: str) -> None:
     """Refuse a template that would fail every delivery, naming ``field``.
 
@@ -408,6 +482,9 @@ def check(source: str, field: str) -> None:
         raise ValidationError.for_field(
             field, f"Template error on line {exc.lineno}: {exc.message}"
         ) from None
+    except (ValueError, OverflowError):
+        # A number literal Python will not turn into a number (over 4,300 digits).
+        raise ValidationError.for_field(field, "Template error: a number too long.") from None
     except (RecursionError, MemoryError, SyntaxError):
         # Python's own limits on the generated code: nesting too deep.
         raise ValidationError.for_field(
@@ -416,12 +493,14 @@ def check(source: str, field: str) -> None:
     if problem:
         raise ValidationError.for_field(field, problem)
     try:
-        _render(source, _SAMPLE, MAX_SUBJECT if field == "subject" else MAX_BODY)
-    except EmptyMessageError:
-        pass  # blank for the sample only: contacts with those fields get text
+        text = _render(source, _SAMPLE, MAX_SUBJECT if field == "subject" else MAX_BODY)
     except RenderError as exc:
         if isinstance(exc, BudgetError) or not _about_a_missing_field(exc):
             raise ValidationError.for_field(field, f"Template refused: {exc}") from None
+        return
+    if not text.strip() and "extra" not in meta.find_undeclared_variables(tree):
+        # Blank with every core field filled in, and no extra field to wait for.
+        raise ValidationError.for_field(field, "Template refused: it renders empty.")
 
 
 def _unknown_names(names: set[str]) -> str | None:
@@ -435,11 +514,12 @@ def _unknown_names(names: set[str]) -> str | None:
 
 
 def _about_a_missing_field(exc: RenderError) -> bool:
-    """Whether a render failed on a value the sample contact lacks (an undefined one)."""
-    from jinja2 import UndefinedError
+    """Whether a render failed on an ``extra`` field the sample contact lacks.
 
-    cause = exc.__cause__
-    return isinstance(cause, UndefinedError) or "Undefined" in str(cause)
+    The sample has every core field; only ``extra`` fields differ between
+    contacts, and a missing one says so in its message (see :func:`_field`).
+    """
+    return MISSING_FIELD in str(exc)
 
 
 def _unsupported(tree: TemplateNode) -> str | None:
