@@ -81,6 +81,28 @@ def write_file(kind: str, count: int, path: Path, distinct_phones: bool = False)
     for row in rows:
         sheet.append(row)
     workbook.save(path)
+    _add_dimension(path, f"A1:{chr(ord('A') + len(HEADER) - 1)}{count + 1}")
+
+
+def _add_dimension(path: Path, ref: str) -> None:
+    """Give the sheet the ``<dimension>`` Excel always writes (openpyxl's write-only mode does not).
+
+    Without it, openpyxl's read-only mode reads the whole sheet once more at
+    open to find the size: the bare pass would pay for a pass Excel's own
+    files never need, and flatter the pipeline, which skips it.
+    """
+    import zipfile
+
+    sheet_name = "xl/worksheets/sheet1.xml"
+    with zipfile.ZipFile(path) as source:
+        members = [(info, source.read(info.filename)) for info in source.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for info, data in members:
+            if info.filename == sheet_name:
+                # Where the schema puts it: right after <sheetPr>.
+                tag = f'</sheetPr><dimension ref="{ref}"/>'.encode()
+                data = data.replace(b"</sheetPr>", tag, 1)
+            target.writestr(info, data)
 
 
 def bare_pass(kind: str, path: Path) -> tuple[float, float]:
