@@ -24,27 +24,28 @@ def new_id() -> str:
     same millisecond count up from a random start, so contacts imported
     from one file list in the file's order.
     """
+    return _encode(_reserve(1))
+
+
+def new_ids(count: int) -> list[str]:
+    """``count`` ids in a row, as ``count`` calls of :func:`new_id` would give, for one lock."""
+    if count <= 0:
+        return []
+    first = _reserve(count)
+    return [_encode(value) for value in range(first, first + count)]
+
+
+def _reserve(count: int) -> int:
+    """The first of ``count`` consecutive id values, taken under the lock."""
     global _last
     millis = time.time_ns() // 1_000_000
     with _lock:
         # A new millisecond draws fresh randomness (one system call per
         # millisecond, not one per id, in a bulk import); the same
         # millisecond (or a clock that went back) counts on from the last id.
-        value = millis << 80 | secrets.randbits(80) if millis > _last >> 80 else _last + 1
-        _last = value
-    return _encode(value)
-
-
-def new_ids(count: int) -> list[str]:
-    """``count`` ids in a row, as ``count`` calls of :func:`new_id` would give, for one lock."""
-    global _last
-    if count <= 0:
-        return []
-    millis = time.time_ns() // 1_000_000
-    with _lock:
         first = millis << 80 | secrets.randbits(80) if millis > _last >> 80 else _last + 1
         _last = first + count - 1
-    return [_encode(value) for value in range(first, first + count)]
+    return first
 
 
 def id_for(millis: int, seed: bytes) -> str:

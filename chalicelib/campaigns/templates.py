@@ -99,11 +99,11 @@ class _Fields(dict[str, Any]):
 class _Budget:
     """What one render may still spend; a fresh one per render.
 
-    Loop items (``for`` and ``range`` together) bound the work; characters
-    produced (every ``{{ }}`` value, and a loop body's literal text each
-    time round, wherever it lands: the message, a ``set`` block, a macro)
-    bound the memory, since text assigned to a variable never reaches the
-    streamed output's limit.
+    Loop items (``for``, ``range`` and recursive ``loop()`` together) and the
+    clock bound the work; characters produced (every value an operator,
+    filter or call makes, every ``{{ }}`` value, and a loop body's literal
+    text each time round, wherever it is kept) bound the memory, since text
+    assigned to a variable never reaches the streamed output's limit.
     """
 
     def __init__(self) -> None:
@@ -286,13 +286,7 @@ def _finalize(value: Any) -> Any:
         raise RenderError("extra holds the contact's fields: write extra.<field>")
     if callable(value) and not isinstance(value, _undefined_type()):  # an undefined is empty
         raise RenderError(f"{getattr(value, '__name__', 'a function')} is a function, not text")
-    weight = _weight(value)
-    if weight > MAX_BODY:
-        raise BudgetError(f"a value of over {MAX_BODY} characters")
-    budget = _current.get()
-    if budget is not None:
-        budget.produce(weight)
-    return value
+    return _bounded(value)
 
 
 @lru_cache(maxsize=1)
@@ -475,7 +469,12 @@ def check(source: str, field: str) -> None:
 
     try:
         tree = _environment().parse(source)
-        problem = _unsupported(tree) or _unknown_names(meta.find_undeclared_variables(tree))
+        # Unknown filters first: finding the names compiles, and would say it less well.
+        problem = _unsupported(tree)
+        names: set[str] = set()
+        if problem is None:
+            names = meta.find_undeclared_variables(tree)
+            problem = _unknown_names(names)
         if problem is None:
             _compiled(source)
     except TemplateSyntaxError as exc:
@@ -498,7 +497,7 @@ def check(source: str, field: str) -> None:
         if isinstance(exc, BudgetError) or not _about_a_missing_field(exc):
             raise ValidationError.for_field(field, f"Template refused: {exc}") from None
         return
-    if not text.strip() and "extra" not in meta.find_undeclared_variables(tree):
+    if not text.strip() and "extra" not in names:
         # Blank with every core field filled in, and no extra field to wait for.
         raise ValidationError.for_field(field, "Template refused: it renders empty.")
 

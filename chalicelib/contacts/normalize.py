@@ -192,7 +192,7 @@ def clean_extra(value: Any, field: str = "extra") -> dict[str, Any]:
     # comma and spaces.
     bound = 2
     for raw_key, item in value.items():
-        key = _clean_key(raw_key) if raw_key.__class__ is str else _clean_key(str(raw_key))
+        key = _clean_key(str(raw_key))
         if not key or len(key) > MAX_EXTRA_KEY_LENGTH:
             raise FieldError(field, f"Field names have 1 to {MAX_EXTRA_KEY_LENGTH} characters.")
         if key in cleaned:

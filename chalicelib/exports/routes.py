@@ -47,11 +47,9 @@ bp = Blueprint(__name__)
 def export_contacts(user: UserRecord) -> Response:
     params: dict[str, str] = dict(current_request().query_params or {})
     # ``directory`` too: the contacts list filters by that name.
-    directory_id = params.get("directory_id") or params.get("directory") or ""
-    if not directory_id.strip():
-        raise ValidationError.for_field("directory_id", "Give the directory to export.")
+    directory_id = _directory_id(params.get("directory_id") or params.get("directory") or "")
     fmt = service.check_format(params.get("format", "csv"))
-    body, filename = service.export_now(user.user_id, directory_id.strip(), fmt)
+    body, filename = service.export_now(user.user_id, directory_id, fmt)
     return Response(
         body=body,
         status_code=200,
@@ -77,10 +75,15 @@ def export_contacts(user: UserRecord) -> Response:
 def create_export(user: UserRecord) -> Any:
     body = parse_body(current_request(), schemas.ExportRequestBody)
     fmt = service.check_format(body.format)
-    if not body.directory_id.strip():
-        raise ValidationError.for_field("directory_id", "Give the directory to export.")
-    job = service.create_job(user.user_id, body.directory_id.strip(), fmt)
+    job = service.create_job(user.user_id, _directory_id(body.directory_id), fmt)
     return accepted(service.job_out(job))
+
+
+def _directory_id(value: str) -> str:
+    """The directory to export, as sent (trimmed); a blank one is a 400 naming the field."""
+    if not value.strip():
+        raise ValidationError.for_field("directory_id", "Give the directory to export.")
+    return value.strip()
 
 
 @bp.route("/exports/{export_id}", methods=["GET"])

@@ -45,6 +45,17 @@ def pause(seconds: float) -> None:
     time.sleep(seconds)
 
 
+def _dispatch(
+    connection: Any, operation: str, request_items: dict[str, Any], error: type[Exception]
+) -> dict[str, Any]:
+    """A batch request sent as PynamoDB sends it, its failure raised as PynamoDB raises it."""
+    try:
+        response: dict[str, Any] = connection.dispatch(operation, {"RequestItems": request_items})
+    except BOTOCORE_EXCEPTIONS as exc:
+        raise error(f"{operation} failed: {exc}", exc) from exc
+    return response or {}
+
+
 def _backoff(attempt: int) -> float:
     """Exponential backoff with jitter, as AWS advises for throttling."""
     return float(min(0.05 * 2**attempt, 2.0)) * random.uniform(0.5, 1.5)  # noqa: S311
@@ -182,10 +193,7 @@ class ChunkWriter:
             stalled = 0  # tries in a row that got nothing back
             while pending:
                 request = {table: {"Keys": pending, "ConsistentRead": True}}
-                try:
-                    response = connection.dispatch("BatchGetItem", {"RequestItems": request})
-                except BOTOCORE_EXCEPTIONS as exc:
-                    raise GetError(f"Failed to batch get items: {exc}", exc) from exc
+                response = _dispatch(connection, "BatchGetItem", request, GetError)
                 for item in response.get("Responses", {}).get(table, []):
                     contact = ContactRecord.from_raw_data(item)
                     found[str(contact.email)] = contact
@@ -212,11 +220,8 @@ class ChunkWriter:
             pending = [w.item for w in writes[start : start + BATCH_ITEMS]]
             for attempt in range(1, MAX_ATTEMPTS + 1):
                 request = {table: [{"PutRequest": {"Item": item}} for item in pending]}
-                try:
-                    response = connection.dispatch("BatchWriteItem", {"RequestItems": request})
-                except BOTOCORE_EXCEPTIONS as exc:
-                    raise PutError(f"Failed to batch write items: {exc}", exc) from exc
-                left = (response or {}).get("UnprocessedItems", {}).get(table, [])
+                response = _dispatch(connection, "BatchWriteItem", request, PutError)
+                left = response.get("UnprocessedItems", {}).get(table, [])
                 pending = [item["PutRequest"]["Item"] for item in left]
                 if not pending:
                     break
