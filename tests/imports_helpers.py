@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -44,3 +46,27 @@ def by_email(contacts: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 def case_path(name: str) -> Path:
     return CASES / name
+
+
+def workbook_with(rows: list[list[Any]], after_sheet_data: str) -> bytes:
+    """A workbook of ``rows`` whose sheet XML gets ``after_sheet_data`` spliced in.
+
+    ``after_sheet_data`` replaces ``</sheetData>``: hand-written XML openpyxl
+    itself would never write (broken cells, absurd merges).
+    """
+    import openpyxl
+
+    buffer = io.BytesIO()
+    workbook = openpyxl.Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    workbook.save(buffer)
+    source = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"</sheetData>", after_sheet_data.encode())
+            target.writestr(item, data)
+    return out.getvalue()

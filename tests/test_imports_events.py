@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from tests.conftest import CASES, User, run_queue
-from tests.imports_helpers import contacts_of, drop_file, finish_imports
+from tests.imports_helpers import contacts_of, drop_file, finish_imports, workbook_with
 
 C19_EVENT = json.loads((CASES / "C19_s3_event_encoded_keys.json").read_text())
 C19_KEYS = json.loads((CASES / "C19_expected_keys.json").read_text())
@@ -280,30 +280,6 @@ def test_odd_line_endings_and_stray_bytes_still_import(
     assert names[0] == first_name
 
 
-def workbook_with(rows: list[list[Any]], after_sheet_data: str) -> bytes:
-    """A workbook of ``rows`` whose sheet XML gets ``after_sheet_data`` spliced in.
-
-    ``after_sheet_data`` replaces ``</sheetData>``: hand-written XML openpyxl
-    itself would never write (broken cells, absurd merges).
-    """
-    import openpyxl
-
-    buffer = io.BytesIO()
-    workbook = openpyxl.Workbook()
-    for row in rows:
-        workbook.active.append(row)
-    workbook.save(buffer)
-    source = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as target:
-        for item in source.infolist():
-            data = source.read(item.filename)
-            if item.filename == "xl/worksheets/sheet1.xml":
-                data = data.replace(b"</sheetData>", after_sheet_data.encode())
-            target.writestr(item, data)
-    return out.getvalue()
-
-
 def broken_workbook(cell_xml: str) -> bytes:
     """A valid workbook whose third row holds a cell openpyxl cannot parse."""
     rows = [["email", "first_name"], ["ok@example.com", "Ok"]]
@@ -336,6 +312,26 @@ def test_a_huge_merged_range_costs_nothing(ana: User, directory: str) -> None:
     (job,) = finish_imports(ana, directory)
     assert (job["status"], job["created"]) == ("completed", 2), job
     assert {c["extra"]["company"] for c in contacts_of(ana, directory)} == {"Acme"}
+
+
+def test_excel_error_cells_import_empty_and_the_report_names_them(
+    ana: User, directory: str
+) -> None:
+    rows = [["email", "first_name", "company"], ["a@example.com", "Ana", "Acme"]]
+    bad_row = (
+        '<row r="3"><c r="A3" t="inlineStr"><is><t>b@example.com</t></is></c>'
+        '<c r="B3" t="e"><f>VLOOKUP(A3,X:Y,2,0)</f><v>#N/A</v></c>'
+        '<c r="C3" t="e"><v>#DIV/0!</v></c></row></sheetData>'
+    )
+    drop_file(directory, "errors.xlsx", workbook_with(rows, bad_row))
+    (job,) = finish_imports(ana, directory)
+    assert (job["status"], job["created"]) == ("completed", 2), job
+    by_email = {c["email"]: c for c in contacts_of(ana, directory)}
+    assert by_email["b@example.com"]["first_name"] == ""  # not the text "#N/A"
+    assert by_email["b@example.com"]["extra"] == {}
+    text = requests.get(job["report_url"], timeout=10).content.decode("utf-8-sig")
+    assert "3,warning,first_name,Excel shows the error #N/A here. Imported as empty." in text
+    assert "3,warning,company,Excel shows the error #DIV/0! here. Imported as empty." in text
 
 
 @pytest.mark.parametrize(

@@ -164,6 +164,13 @@ class ColumnMap:
     def has_address(self) -> bool:
         return "email" in self.core or "phone" in self.core
 
+    def field_at(self, index: int) -> str:
+        """The field a column fills: a core field's name, else its ``extra`` label."""
+        for name, core_index in self.core.items():
+            if core_index == index:
+                return name
+        return self.extra.get(index) or column_label(index)
+
 
 def column_label(index: int) -> str:
     """The name of an unnamed column: ``column 5``."""

@@ -54,6 +54,9 @@ def parse_row(number: int, cells: list[str], columns: ColumnMap) -> ParsedRow:
             extra[column_label(index)] = _cell(cells, index)
         extra = {k: v for k, v in extra.items() if v != ""}
     row = ParsedRow(number=number)
+    if cells.__class__ is not list:  # a workbook row with cells that hold no value
+        notes: dict[int, str] = getattr(cells, "notes", {})
+        row.warnings += [(columns.field_at(i), n + " Imported as empty.") for i, n in notes.items()]
     if len(extra) > MAX_EXTRA_KEYS:
         # Keep the contact (its email, phone, names); say what was left out.
         dropped = list(extra)[MAX_EXTRA_KEYS:]

@@ -1,0 +1,61 @@
+"""Cell values as the text Excel shows in the cell."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from typing import Any
+
+_ZEROS = re.compile(r"^0+$")
+_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def value_text(value: Any, number_format: str = "General") -> str:
+    """A value as the text Excel shows in a cell of ``number_format``."""
+    if isinstance(value, str):  # most cells: checked first
+        return unescaped(value) if "_x" in value else value
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0, 0):
+            return value.date().isoformat()
+        return value.isoformat()
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, int | float):
+        return _number_text(value, number_format)
+    return str(value)
+
+
+def unescaped(text: str) -> str:
+    """Text with the sheet XML's ``_xHHHH_`` escapes decoded.
+
+    Excel writes characters XML cannot hold (a carriage return, control
+    characters) as ``_x000D_``, and an underscore before text that looks like
+    an escape as ``_x005F_``. openpyxl leaves inline strings as written and
+    only drops ``x005F_`` from shared ones; one pass left to right decodes
+    both the same way (``_x005F_x000D_`` is the text ``_x000D_``).
+    """
+    return _ESCAPE.sub(_escaped_character, text)
+
+
+def _escaped_character(match: re.Match[str]) -> str:
+    code = int(match.group(1), 16)
+    if 0xD800 <= code <= 0xDFFF:
+        return match.group(0)  # half a surrogate pair is no character: keep the text
+    return chr(code)
+
+
+def _number_text(value: int | float, number_format: str) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int):
+        if _ZEROS.match(number_format):
+            # "00000" keeps the leading zeros of postcodes and phone numbers.
+            return f"{value:0{len(number_format)}d}"
+        return str(value)
+    # No exponent: 1.5e-07 is shown as 0.00000015, as Excel's General does.
+    return format(Decimal(repr(value)).normalize(), "f")
