@@ -68,6 +68,24 @@ def test_one_contact_per_email_409_names_the_existing(ana: User, directory: str)
     ana.new_contact(ana.new_directory("Other"), email="dup@example.com")
 
 
+def test_one_contact_per_phone_among_contacts_without_email(ana: User, directory: str) -> None:
+    first = ana.new_contact(directory, first_name="Reception", phone="+1 415 555 0134")
+    status, body, _ = ana.post(CONTACTS, {"directory": directory, "phone": "(415) 555-0134"})
+    assert (status, body["existing_id"]) == (409, first["id"])
+    assert "phone" in body["errors"]
+    # With an email, the email tells them apart; an invalid phone identifies no one.
+    ana.new_contact(directory, email="desk@example.com", phone="+14155550134")
+    for _ in range(2):
+        ana.new_contact(directory, first_name="Lobby", phone="call the lobby")
+    # Dropping the email of a contact whose phone another email-less contact has: 409.
+    desk = ana.new_contact(directory, email="desk2@example.com", phone="+14155550134")
+    status, body, _ = ana.patch(f"{CONTACTS}/{desk['id']}", {"email": None})
+    assert (status, body["existing_id"]) == (409, first["id"])
+    # Giving the email-less contact an email frees the phone.
+    assert ana.patch(f"{CONTACTS}/{first['id']}", {"email": "front@example.com"})[0] == 200
+    assert ana.patch(f"{CONTACTS}/{desk['id']}", {"email": None})[0] == 200
+
+
 def test_changing_email_frees_the_old_one(ana: User, directory: str) -> None:
     contact = ana.new_contact(directory, email="old@example.com")
     status, body, _ = ana.patch(f"{CONTACTS}/{contact['id']}", {"email": "new@example.com"})

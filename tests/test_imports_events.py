@@ -196,6 +196,31 @@ def test_bad_rows_are_reported_and_good_rows_imported(ana: User, directory: str)
     assert "4,warning,phone," in text
 
 
+def test_rows_without_email_merge_by_phone_and_reimport_creates_nothing(
+    ana: User, directory: str
+) -> None:
+    data = (
+        b"first_name,phone,email\n"
+        b"Reception,+1 415 555 0134,\n"
+        b"Front desk,(415) 555-0134,\n"  # the same number, written another way
+        b"Lobby,call the lobby,\n"  # an invalid phone identifies no one
+        b"Desk,+1 415 555 0134,desk@example.com\n"  # an email: its own contact
+    )
+    drop_file(directory, "phones.csv", data)
+    (job,) = finish_imports(ana, directory)
+    assert (job["created"], job["skipped"]) == (3, 1), job
+    report = requests.get(job["report_url"], timeout=10).content.decode("utf-8-sig")
+    assert '3,skipped,phone,"No email, same phone as row 2; merged."' in report
+    by_name = {c["first_name"]: c for c in contacts_of(ana, directory)}
+    assert set(by_name) == {"Front desk", "Lobby", "Desk"}  # the later name won
+    assert by_name["Front desk"]["phone"] == "+14155550134"
+    # The same file again, uploaded anew: everything is found, nothing created.
+    drop_file(directory, "phones-again.csv", data)
+    job = finish_imports(ana, directory)[0]
+    assert (job["status"], job["created"]) == ("completed", 1), job  # only "Lobby" again
+    assert len(contacts_of(ana, directory)) == 4
+
+
 def test_a_big_file_continues_in_new_messages(
     ana: User, directory: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

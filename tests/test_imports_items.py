@@ -34,7 +34,7 @@ def test_can_build_new_contact_items_exactly_as_the_model_writes_them(
     values = {**DEFAULTS, **fields}
     model = ContactRecord(
         "owner#directory",
-        item_key_for(values["email"], CONTACT_ID),
+        item_key_for(values["email"], CONTACT_ID, values["phone"], values["phone_valid"]),
         contact_id=CONTACT_ID,
         directory_id="directory",
         created_at=NOW,
@@ -43,6 +43,15 @@ def test_can_build_new_contact_items_exactly_as_the_model_writes_them(
     )
     built = NewContactItems("owner#directory", "directory", NOW).item(CONTACT_ID, values)
     assert built == model.serialize()
+    # Found again by its email, else its valid phone, else only by its id.
+    expected_key = (
+        f"e#{values['email']}"
+        if values["email"]
+        else f"p#{values['phone']}"
+        if values["phone_valid"]
+        else f"n#{CONTACT_ID}"
+    )
+    assert built["item_key"] == {"S": expected_key}
 
 
 def test_can_build_many_items_from_one_builder_without_them_sharing_fields() -> None:

@@ -2,10 +2,13 @@
 
 The partition key is ``<owner_id>#<directory_id>``: ownership is part of the
 key, so another user's contact id is simply not found. In a partition, a
-contact with an email sorts under ``e#<email>`` and one without under
-``n#<contact_id>``: a conditional put of ``e#<email>`` is what makes "one
-contact per email per directory" hold, even for two writers at once, with a
-single item per contact (one write per contact when importing).
+contact with an email sorts under ``e#<email>``; one without an email but
+with a valid phone under ``p#<E.164 phone>``; any other under
+``n#<contact_id>``. A conditional put of the key is what makes "one contact
+per email per directory" (and, among contacts without an email, one per
+phone) hold, even for two writers at once, with a single item per contact
+(one write per contact when importing, which finds a contact again by the
+same key).
 
 The public id stays the same when the email changes: it is the
 ``contact_id`` attribute, found through the local index ``by_contact_id``,
@@ -27,6 +30,7 @@ from pynamodb.models import Model
 from chalicelib.db import table_meta
 
 EMAIL_PREFIX = "e#"
+PHONE_PREFIX = "p#"
 NO_EMAIL_PREFIX = "n#"
 
 
@@ -34,9 +38,24 @@ def partition(owner_id: str, directory_id: str) -> str:
     return f"{owner_id}#{directory_id}"
 
 
-def item_key_for(email: str | None, contact_id: str) -> str:
-    """The sort key a contact with this email (or none) and id is stored under."""
-    return EMAIL_PREFIX + email if email else NO_EMAIL_PREFIX + contact_id
+def match_key(email: str | None, phone: str | None, phone_valid: bool) -> str | None:
+    """The key that identifies a contact by what it holds: its email, else its valid phone.
+
+    An invalid phone is kept as typed ("call reception"), so it identifies
+    no one; nor does a name.
+    """
+    if email:
+        return EMAIL_PREFIX + email
+    if phone and phone_valid:
+        return PHONE_PREFIX + phone
+    return None
+
+
+def item_key_for(
+    email: str | None, contact_id: str, phone: str | None = None, phone_valid: bool = False
+) -> str:
+    """The sort key a contact with this email, phone and id is stored under."""
+    return match_key(email, phone, phone_valid) or NO_EMAIL_PREFIX + contact_id
 
 
 class ContactsById(LocalSecondaryIndex["ContactRecord"]):  # type: ignore[no-untyped-call]

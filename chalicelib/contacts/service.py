@@ -112,13 +112,13 @@ def create_contact(
     )
     _apply(contact, changes, now)
     _require_something(contact)
-    contact.item_key = item_key_for(contact.email, contact_id)
+    contact.item_key = _item_key(contact)
     try:
         contact.save(condition=ContactRecord.item_key.does_not_exist())
     except PutError as exc:
         if not condition_failed(exc):
             raise
-        raise _email_taken(contact) from None
+        raise _taken(contact) from None
     _count(owner_id, directory_id, +1, undo=contact)
     log.info("created contact %s", contact.public_id)
     return contact, changes.warnings
@@ -181,7 +181,7 @@ def update_contact(
     _apply(contact, changes, now)
     _require_something(contact)
     contact.updated_at = now
-    contact.item_key = item_key_for(contact.email, contact.contact_id)
+    contact.item_key = _item_key(contact)
     same_contact = ContactRecord.contact_id == contact.contact_id
     if contact.item_key == old_key:
         try:
@@ -191,7 +191,8 @@ def update_contact(
                 raise
             raise NotFoundError("No such contact.") from None
         return contact, changes.warnings
-    # The email changed, so the key does: move the item in one transaction.
+    # The email (or the phone of a contact without one) changed, so the key
+    # does: move the item in one transaction.
     try:
         with TransactWrite(connection=connection()) as tx:
             tx.delete(ContactRecord(contact.directory_key, old_key), condition=same_contact)
@@ -199,7 +200,7 @@ def update_contact(
     except TransactWriteError as exc:
         reasons = [r.code if r else None for r in exc.cancellation_reasons or []]
         if len(reasons) == 2 and reasons[1] == CONDITION_FAILED_REASON:
-            raise _email_taken(contact) from None
+            raise _taken(contact) from None
         if reasons and reasons[0] == CONDITION_FAILED_REASON:
             raise NotFoundError("No such contact.") from None
         raise
@@ -276,15 +277,28 @@ def _count(owner_id: str, directory_id: str, delta: int, undo: ContactRecord | N
     raise NotFoundError("No such directory.")
 
 
-def _email_taken(contact: ContactRecord) -> ConflictError:
+def _item_key(contact: ContactRecord) -> str:
+    return item_key_for(contact.email, contact.contact_id, contact.phone, bool(contact.phone_valid))
+
+
+def _taken(contact: ContactRecord) -> ConflictError:
+    """409 naming the contact that already holds this email (or, without one, this phone)."""
     existing_id = None
     try:
         existing = ContactRecord.get(contact.directory_key, contact.item_key, consistent_read=True)
         existing_id = existing.public_id
     except ContactRecord.DoesNotExist:
         pass
+    if contact.email:
+        field_name, message = "email", "A contact with this email already exists in the directory."
+    else:
+        field_name = "phone"
+        message = (
+            "A contact without an email and with this phone already exists in the "
+            "directory; add an email to tell them apart, or update that contact."
+        )
     return ConflictError(
-        f"A contact with this email already exists in the directory: {existing_id}.",
-        errors={"email": ["A contact with this email already exists in the directory."]},
+        f"{message[:-1]}: {existing_id}.",
+        errors={field_name: [message]},
         existing_id=existing_id,
     )

@@ -63,5 +63,6 @@ class NewContactItems:
             else:
                 item[wire_name] = {wire_type: serialize(value)}
         item[self._id] = {"S": contact_id}
-        item[self._key] = {"S": item_key_for(values["email"], contact_id)}
+        key = item_key_for(values["email"], contact_id, values["phone"], values["phone_valid"])
+        item[self._key] = {"S": key}
         return item

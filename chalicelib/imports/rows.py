@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from chalicelib.contacts.models import match_key
 from chalicelib.contacts.normalize import MAX_EXTRA_KEYS
 from chalicelib.contacts.service import normalise
 from chalicelib.errors import ValidationError
@@ -20,7 +21,9 @@ class ParsedRow:
     values: dict[str, Any] = field(default_factory=dict)
     errors: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[tuple[str, str]] = field(default_factory=list)
-    email: str | None = None  # the normalised email, the row's key for merging
+    # What finds the row's contact: its email's key, else its valid phone's
+    # (see contacts.models.match_key); rows with the same key merge.
+    key: str | None = None
 
 
 def is_blank(cells: list[str]) -> bool:
@@ -75,7 +78,8 @@ def parse_row(number: int, cells: list[str], columns: ColumnMap) -> ParsedRow:
         row.errors = [(f, m) for f, messages in exc.errors.items() for m in messages]
         return row
     row.values = changes.values
-    row.email = changes.values.get("email") or None
+    values = changes.values
+    row.key = match_key(values.get("email"), values.get("phone"), values.get("phone_valid", False))
     row.warnings += [(w.field, w.message) for w in changes.warnings]
     if not any(row.values.get(k) for k in ("first_name", "last_name", "email", "phone")):
         row.errors = [("email", "The row has no name, email or phone.")]

@@ -1,13 +1,14 @@
 """Writing a chunk of parsed rows: merge duplicates, then batch writes.
 
 For each chunk:
-1. rows with the same email merge into one (the later non-empty value wins);
-2. the chunk's emails are read from the directory (``BatchGetItem``), so a
-   row whose email exists updates that contact — whether it was there
-   before or created by an earlier chunk of this file;
+1. rows with the same email merge into one (the later non-empty value
+   wins), as do rows without an email that have the same valid phone;
+2. those contacts' keys are read from the directory (``BatchGetItem``), so
+   a row whose email (or, without one, phone) exists updates that contact —
+   whether it was there before or created by an earlier chunk of this file;
 3. contacts go out in ``BatchWriteItem`` requests of 25 — one item per
-   contact, and since a contact's key holds its email, no write can create
-   a second contact with the same email;
+   contact, and since a contact's key holds its email (or phone), no write
+   can create a second contact with the same one;
 4. items DynamoDB returns unprocessed are retried with exponential backoff
    and jitter; those still unwritten when the attempts run out fail their
    rows with a message saying so — never a silent loss;
@@ -26,7 +27,7 @@ from typing import Any
 from pynamodb.connection.base import BOTOCORE_EXCEPTIONS
 from pynamodb.exceptions import GetError, PutError
 
-from chalicelib.contacts.models import EMAIL_PREFIX, ContactRecord, partition
+from chalicelib.contacts.models import EMAIL_PREFIX, PHONE_PREFIX, ContactRecord, partition
 from chalicelib.db import utcnow
 from chalicelib.directories.service import move_contact_count
 from chalicelib.ids import new_ids
@@ -90,7 +91,6 @@ class _Write:
     """One contact to put (as its DynamoDB item), the rows it stands for, and whether it is new."""
 
     item: Item
-    email: str | None
     group: list[ParsedRow]
     new: bool
 
@@ -125,11 +125,12 @@ class ChunkWriter:
         created = 0
         for write in writes:
             if write.key in unwritten:
+                field_name, held = _identified_by(write.item)
                 for row in write.group:
                     outcome.fail(
                         row.number,
-                        "email" if write.email else "",
-                        f"Not written ({write.email or 'no email'}): the database stayed "
+                        field_name,
+                        f"Not written ({held}): the database stayed "
                         f"busy after {MAX_ATTEMPTS} attempts. Import the file again to add it.",
                     )
             elif write.new:
@@ -145,17 +146,23 @@ class ChunkWriter:
         groups: dict[str, list[ParsedRow]] = {}
         singles: list[list[ParsedRow]] = []
         for row in rows:
-            if row.email is None:
+            if row.key is None:
                 singles.append([row])
                 continue
-            group = groups.setdefault(row.email, [])
+            group = groups.setdefault(row.key, [])
             if group:
-                outcome.skip(row.number, "email", f"Same email as row {group[0].number}; merged.")
+                first = group[0].number
+                if row.key.startswith(EMAIL_PREFIX):
+                    outcome.skip(row.number, "email", f"Same email as row {first}; merged.")
+                else:
+                    outcome.skip(
+                        row.number, "phone", f"No email, same phone as row {first}; merged."
+                    )
             group.append(row)
         return list(groups.values()) + singles
 
     def _plan(self, groups: list[list[ParsedRow]], outcome: Outcome) -> list[_Write]:
-        existing = self._existing([g[0].email for g in groups if g[0].email])
+        existing = self._existing([key for g in groups if (key := g[0].key)])
         writes = []
         now = utcnow()
         new_items = NewContactItems(self.key, self.directory_id, now)
@@ -163,20 +170,21 @@ class ChunkWriter:
         # exist already are simply never used.
         ids = iter(new_ids(len(groups) - len(existing)))
         for group in groups:
-            email = group[0].email
-            current = existing.get(email) if email else None
+            key = group[0].key
+            current = existing.get(key) if key else None
             if current is None:
                 values = dict(DEFAULTS)
                 merge_rows(values, group)
                 item = new_items.item(next(ids), values)
-                writes.append(_Write(item, values["email"], group, new=True))
+                writes.append(_Write(item, group, new=True))
             elif _merge_into(current, group, now):
-                writes.append(_Write(current.serialize(), current.email, group, new=False))
+                writes.append(_Write(current.serialize(), group, new=False))
             else:
                 outcome.skip(group[0].number, "", "Already up to date.")
         return writes
 
-    def _existing(self, emails: list[str | None]) -> dict[str, ContactRecord]:
+    def _existing(self, item_keys: list[str]) -> dict[str, ContactRecord]:
+        """The directory's contacts stored under these keys, by key."""
         # Keys in wire format, read through PynamoDB's connection as in
         # _put_all; what comes back is made into records by the model.
         connection = ContactRecord._get_connection().connection
@@ -184,8 +192,7 @@ class ChunkWriter:
         hash_name = ContactRecord.directory_key.attr_name
         range_name = ContactRecord.item_key.attr_name
         keys = [
-            {hash_name: {"S": self.key}, range_name: {"S": EMAIL_PREFIX + e}}
-            for e in dict.fromkeys(e for e in emails if e)
+            {hash_name: {"S": self.key}, range_name: {"S": k}} for k in dict.fromkeys(item_keys)
         ]
         found: dict[str, ContactRecord] = {}
         for start in range(0, len(keys), GET_BATCH_KEYS):
@@ -196,7 +203,7 @@ class ChunkWriter:
                 response = _dispatch(connection, "BatchGetItem", request, GetError)
                 for item in response.get("Responses", {}).get(table, []):
                     contact = ContactRecord.from_raw_data(item)
-                    found[str(contact.email)] = contact
+                    found[contact.item_key] = contact
                 left = response.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
                 stalled = stalled + 1 if len(left) == len(pending) else 0
                 pending = left
@@ -236,6 +243,16 @@ class ChunkWriter:
     def _count(self, created: int) -> None:
         if not move_contact_count(self.owner_id, self.directory_id, created):
             raise DirectoryGoneError("the directory was deleted during the import")
+
+
+def _identified_by(item: Item) -> tuple[str, str]:
+    """The field a contact's item is found by, and the value (for messages)."""
+    key = item["item_key"]["S"]
+    if key.startswith(EMAIL_PREFIX):
+        return "email", key[len(EMAIL_PREFIX) :]
+    if key.startswith(PHONE_PREFIX):
+        return "phone", key[len(PHONE_PREFIX) :]
+    return "", "no email or valid phone"
 
 
 def merge_rows(values: dict[str, Any], group: list[ParsedRow]) -> bool:
