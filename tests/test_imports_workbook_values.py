@@ -44,6 +44,8 @@ def _typed_workbook(zero_format: str | None = None, *, epoch_1904: bool = False)
     sheet["B8"].number_format = "0.00%"  # a styled empty cell
     sheet["A9"] = CellRichText(["f@", TextBlock(InlineFont(b=True), "example.com")])
     sheet["D9"] = dt.timedelta(hours=36)
+    sheet["H9"], sheet["I9"] = 0.25, 1234.5
+    sheet["H9"].number_format, sheet["I9"].number_format = "0%", "$#,##0.00"
     if zero_format:
         for row_number in range(2, 6):
             sheet.cell(row=row_number, column=6).number_format = zero_format
@@ -165,6 +167,7 @@ def test_can_read_typed_cells_as_excel_shows_them() -> None:
     assert rows[5:7] == [[], []]  # rows the file leaves out keep the sheet's numbering
     assert rows[7] == ["e@example.com", "", "", "", "far right"]
     assert rows[8][0] == "f@example.com"  # rich text: its runs joined
+    assert rows[8][7:] == ["25%", "$1,234.50"]  # as the number formats show them
 
 
 def test_can_keep_leading_zeros_of_a_zeros_format() -> None:

@@ -7,6 +7,8 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from chalicelib.imports.number_formats import formatted
+
 _ZEROS = re.compile(r"^0+$")
 _ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 
@@ -50,6 +52,10 @@ def _escaped_character(match: re.Match[str]) -> str:
 
 
 def _number_text(value: int | float, number_format: str) -> str:
+    if number_format != "General" and not _ZEROS.match(number_format):
+        shown = formatted(value, number_format)  # "25%", "$1,234.50", "(415) 555-0134"
+        if shown is not None:
+            return shown
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, int):

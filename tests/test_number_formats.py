@@ -1,0 +1,49 @@
+"""Numbers in a cell's number format read as Excel (en-US) shows them."""
+
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.imports.number_formats import formatted
+
+
+@pytest.mark.parametrize(
+    ("value", "code", "shown"),
+    [
+        (0.25, "0%", "25%"),
+        (0.1234, "0.00%", "12.34%"),
+        (0.125, "0.0%", "12.5%"),
+        (1234.5, "$#,##0.00", "$1,234.50"),
+        (-1234.5, "$#,##0.00", "-$1,234.50"),
+        (1234.5, "#,##0", "1,235"),  # half away from zero, as Excel rounds
+        (2.5, "0", "3"),
+        (12.3, "0.00", "12.30"),
+        (-0.001, "0.00", "0.00"),  # no minus on a number that shows as zero
+        (0.5, "#.##", ".5"),
+        (4155550134, "(###) ###-####", "(415) 555-0134"),
+        (12, "000-000", "000-012"),
+        (1234.5, "[$€-407] #,##0.00", "€ 1,234.50"),
+        (1234.5, '#,##0.00 "€"', "1,234.50 €"),
+        (1234567, '0.0,,"M"', "1.2M"),
+        # Built-in currency formats 7 and 8: a negative section in brackets.
+        (1234.5, '"$"#,##0.00_);("$"#,##0.00)', "$1,234.50"),
+        (-1234.5, '"$"#,##0.00_);[Red]("$"#,##0.00)', "($1,234.50)"),
+        (0, '#,##0.00;(#,##0.00);"-"', "-"),
+        (-3, "[Red]0;[Blue]-0", "-3"),
+        # Accounting (German Excel): fill and spacing are layout; the text section is unused.
+        (1234.5, '_-* #,##0.00\\ €_-;-* #,##0.00\\ €_-;_-* "-"??\\ €_-;_-@_-', "1,234.50 €"),
+    ],
+)
+def test_can_show_a_number_as_excel_does(value: float, code: str, shown: str) -> None:
+    assert formatted(value, code) == shown
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["0.00E+00", "# ?/?", "@", "[<10]0;0", "yyyy-mm-dd", '"N/A"', "0.0.0", '"open'],
+)
+def test_formats_not_read_here_give_way_to_the_plain_number(code: str) -> None:
+    from chalicelib.imports.cell_text import value_text
+
+    assert formatted(1234.5, code) is None
+    assert value_text(1234.5, code) == "1234.5"
