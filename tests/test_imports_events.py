@@ -236,6 +236,46 @@ def test_a_big_file_continues_in_new_messages(
     assert len(contacts_of(ana, directory)) == 35
 
 
+@pytest.mark.parametrize("stop_after", ["writes", "progress"])
+def test_a_run_that_stops_mid_chunk_counts_every_contact_once(
+    ana: User, directory: str, monkeypatch: pytest.MonkeyPatch, stop_after: str
+) -> None:
+    """A Lambda run killed after a chunk's writes (or after its counts) loses no count."""
+    from chalicelib.aws import client
+    from chalicelib.config import settings
+    from chalicelib.imports import pipeline
+
+    monkeypatch.setattr(pipeline, "CHUNK_ROWS", 10)
+    save = pipeline._save_progress
+    stops = []
+
+    def stopping(job: Any, *args: Any) -> None:
+        if stop_after == "progress":
+            save(job, *args)
+        if job.rows_done >= 10 and not stops:  # the second chunk, once
+            stops.append(job.rows_done)
+            raise RuntimeError("the run was killed")
+        if stop_after == "writes":
+            save(job, *args)
+
+    monkeypatch.setattr(pipeline, "_save_progress", stopping)
+    rows = "".join(f"p{n}@example.com,P{n}\n" for n in range(25))
+    drop_file(directory, "big.csv", ("email,first_name\n" + rows).encode())
+    sqs = client("sqs")
+    url = sqs.get_queue_url(QueueName=settings().queue_name("imports"))["QueueUrl"]
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "0"})
+    (job,) = finish_imports(ana, directory)
+    assert stops, "the run was never stopped"
+    assert len(contacts_of(ana, directory)) == 25
+    assert ana.get(f"/api/directory/directories/{directory}")[1]["contact_count"] == 25
+    if stop_after == "writes":
+        # The chunk ran again and knew its own contacts: counted once, as created.
+        assert (job["status"], job["created"], job["updated"]) == ("completed", 25, 0), job
+    else:
+        # Its counts were saved with its checkpoint: the next run went on after it.
+        assert (job["status"], job["created"], job["total_rows"]) == ("completed", 25, 25), job
+
+
 def test_dead_letters_fail_the_job(
     ana: User, directory: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

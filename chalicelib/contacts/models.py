@@ -94,6 +94,10 @@ class ContactRecord(Model):
     subscriptions_changed_at = JSONAttribute(default=dict)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
+    # "<import id>:<chunk's first row>" on a contact an import created: a
+    # chunk run again after a crash knows the contacts it made but had not
+    # yet counted (see imports.writer).
+    import_chunk = UnicodeAttribute(null=True)
 
     @property
     def public_id(self) -> str:

@@ -32,9 +32,11 @@ Item = dict[str, dict[str, Any]]
 
 
 class NewContactItems:
-    """Wire items for new contacts of one directory, all made at ``now``."""
+    """Wire items for new contacts of one directory, all made at ``now`` (by ``import_chunk``)."""
 
-    def __init__(self, directory_key: str, directory_id: str, now: datetime) -> None:
+    def __init__(
+        self, directory_key: str, directory_id: str, now: datetime, import_chunk: str | None = None
+    ) -> None:
         template = ContactRecord(
             directory_key,
             "",
@@ -42,6 +44,7 @@ class NewContactItems:
             directory_id=directory_id,
             created_at=now,
             updated_at=now,
+            import_chunk=import_chunk,
         )
         self._base = template.serialize()
         attributes = ContactRecord.get_attributes()

@@ -25,11 +25,14 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import IO, Any, BinaryIO
 
-from pynamodb.exceptions import UpdateError
+from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
 
 from chalicelib import queues
 from chalicelib.aws import client
-from chalicelib.db import condition_failed, utcnow
+from chalicelib.db import CONDITION_FAILED_REASON, condition_failed, connection, utcnow
+from chalicelib.directories.models import DirectoryRecord
 from chalicelib.directories.service import PURGE_REQUESTED
 from chalicelib.imports import models
 from chalicelib.imports.headers import ColumnMap, looks_like_header, map_columns
@@ -252,12 +255,15 @@ def _import_rows(
             if not consumed and unreadable is None:
                 _upload_report_part(job, text, report)
                 return True
-            outcome = writer.write(chunk)
+            # The tag is the chunk's place in the file: a run resuming from
+            # the checkpoint reads the same chunk under the same tag.
+            outcome = writer.write(chunk, tag=f"{job.import_id}:{done}")
             for row in chunk:
                 for field_name, message in row.warnings:
                     outcome.notes.append((row.number, "warning", field_name, message))
             report_writer.writerows(sorted(outcome.notes))
             _save_progress(job, len(chunk), consumed, outcome)
+            done += consumed
             if unreadable is not None:
                 _upload_report_part(job, text, report)
                 raise unreadable
@@ -267,22 +273,43 @@ def _import_rows(
 
 
 def _save_progress(job: ImportRecord, total: int, consumed: int, outcome: Outcome) -> None:
+    """The chunk's counts and checkpoint, and the directory's new contacts, in one transaction.
+
+    Apart, a stop between the two would leave ``contact_count`` short (the
+    chunk's contacts found again and taken as old) or counted twice.
+    """
     errors = list(job.errors or [])
     for number, kind, field_name, message in sorted(outcome.notes):
         if kind == "failed" and len(errors) < models.MAX_ERRORS_ON_JOB:
             errors.append({"row": number, "field": field_name, "message": message})
-    job.update(
-        actions=[
-            ImportRecord.total_rows.add(total),
-            ImportRecord.created.add(outcome.created),
-            ImportRecord.updated.add(outcome.updated),
-            ImportRecord.skipped.add(outcome.skipped),
-            ImportRecord.failed.add(outcome.failed),
-            ImportRecord.rows_done.add(consumed),
-            ImportRecord.errors.set(errors),
-            ImportRecord.updated_at.set(utcnow()),
-        ]
-    )
+    progress: list[Action] = [
+        ImportRecord.total_rows.add(total),
+        ImportRecord.created.add(outcome.created),
+        ImportRecord.updated.add(outcome.updated),
+        ImportRecord.skipped.add(outcome.skipped),
+        ImportRecord.failed.add(outcome.failed),
+        ImportRecord.rows_done.add(consumed),
+        ImportRecord.errors.set(errors),
+        ImportRecord.updated_at.set(utcnow()),
+    ]
+    if not outcome.created:
+        job.update(actions=progress)
+        return
+    directory = DirectoryRecord(job.owner_id, job.directory_id)
+    try:
+        with TransactWrite(connection=connection()) as tx:
+            tx.update(
+                directory,
+                actions=[DirectoryRecord.contact_count.add(outcome.created)],
+                condition=DirectoryRecord.directory_id.exists(),
+            )
+            tx.update(job, actions=progress)
+    except TransactWriteError as exc:
+        reasons = [reason.code if reason else None for reason in exc.cancellation_reasons or []]
+        if reasons and reasons[0] == CONDITION_FAILED_REASON:
+            raise DirectoryGoneError("the directory was deleted during the import") from exc
+        raise
+    job.refresh()  # the transaction returns nothing: read the counts it set
 
 
 def _upload_report_part(job: ImportRecord, text: io.TextIOWrapper, raw: IO[bytes]) -> None:

@@ -12,8 +12,14 @@ For each chunk:
 4. items DynamoDB returns unprocessed are retried with exponential backoff
    and jitter; those still unwritten when the attempts run out fail their
    rows with a message saying so — never a silent loss;
-5. the directory's ``contact_count`` moves once per chunk, by the number of
-   new contacts actually written.
+5. the caller moves the directory's ``contact_count`` by the new contacts
+   actually written, in the same transaction that saves the job's progress.
+
+New contacts carry their chunk's tag (``ContactRecord.import_chunk``). A
+run that stopped after writing a chunk but before saving its progress is
+followed by one that reads the same rows again: the contacts it finds with
+this chunk's tag are ones it created itself and never counted, so they are
+counted as created now, not taken for an earlier contact updated.
 """
 
 from __future__ import annotations
@@ -29,7 +35,6 @@ from pynamodb.exceptions import GetError, PutError
 
 from chalicelib.contacts.models import EMAIL_PREFIX, PHONE_PREFIX, ContactRecord, partition
 from chalicelib.db import utcnow
-from chalicelib.directories.service import move_contact_count
 from chalicelib.ids import new_ids
 from chalicelib.imports.items import DEFAULTS, FIELDS, Item, NewContactItems
 from chalicelib.imports.rows import ParsedRow
@@ -110,8 +115,12 @@ class ChunkWriter:
     def key(self) -> str:
         return partition(self.owner_id, self.directory_id)
 
-    def write(self, rows: list[ParsedRow]) -> Outcome:
-        """Write ``rows`` (already parsed); returns what happened to each."""
+    def write(self, rows: list[ParsedRow], tag: str | None = None) -> Outcome:
+        """Write ``rows`` (already parsed), new contacts tagged ``tag``; what happened to each.
+
+        The directory's ``contact_count`` is the caller's to move, by
+        ``Outcome.created``.
+        """
         outcome = Outcome()
         valid = []
         for row in rows:
@@ -120,7 +129,7 @@ class ChunkWriter:
                 outcome.notes += [(row.number, "failed", f, m) for f, m in row.errors]
             else:
                 valid.append(row)
-        writes = self._plan(self._merge_duplicates(valid, outcome), outcome)
+        writes = self._plan(self._merge_duplicates(valid, outcome), outcome, tag)
         unwritten = self._put_all(writes)
         created = 0
         for write in writes:
@@ -138,8 +147,6 @@ class ChunkWriter:
             else:
                 outcome.updated += 1
         outcome.created = created
-        if created:
-            self._count(created)
         return outcome
 
     def _merge_duplicates(self, rows: list[ParsedRow], outcome: Outcome) -> list[list[ParsedRow]]:
@@ -161,18 +168,24 @@ class ChunkWriter:
             group.append(row)
         return list(groups.values()) + singles
 
-    def _plan(self, groups: list[list[ParsedRow]], outcome: Outcome) -> list[_Write]:
+    def _plan(
+        self, groups: list[list[ParsedRow]], outcome: Outcome, tag: str | None
+    ) -> list[_Write]:
         existing = self._existing([key for g in groups if (key := g[0].key)])
         writes = []
         now = utcnow()
-        new_items = NewContactItems(self.key, self.directory_id, now)
+        new_items = NewContactItems(self.key, self.directory_id, now, tag)
         # Ids for the chunk reserved at once; those of groups that turn out to
         # exist already are simply never used.
         ids = iter(new_ids(len(groups) - len(existing)))
         for group in groups:
             key = group[0].key
             current = existing.get(key) if key else None
-            if current is None:
+            if current is not None and tag is not None and current.import_chunk == tag:
+                # Made by this chunk in a run that stopped before counting it:
+                # written again as it was (the same rows), and counted now.
+                writes.append(_Write(current.serialize(), group, new=True))
+            elif current is None:
                 values = dict(DEFAULTS)
                 merge_rows(values, group)
                 item = new_items.item(next(ids), values)
@@ -239,10 +252,6 @@ class ChunkWriter:
             if pending:
                 log.error("%d items not written after %d attempts", len(pending), MAX_ATTEMPTS)
         return unwritten
-
-    def _count(self, created: int) -> None:
-        if not move_contact_count(self.owner_id, self.directory_id, created):
-            raise DirectoryGoneError("the directory was deleted during the import")
 
 
 def _identified_by(item: Item) -> tuple[str, str]:
