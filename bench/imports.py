@@ -219,7 +219,6 @@ STAGES = [
     ("new ids", "chalicelib.imports.writer", "new_ids", None),
     ("DynamoDB reads", "chalicelib.imports.writer", "_existing", "ChunkWriter"),
     ("DynamoDB writes", "chalicelib.imports.writer", "_put_all", "ChunkWriter"),
-    ("DynamoDB writes", "chalicelib.imports.writer", "_count", "ChunkWriter"),
     ("DynamoDB writes", "chalicelib.imports.pipeline", "_save_progress", None),
 ]
 # Parts of an outer stage, subtracted from it so no time counts twice.
