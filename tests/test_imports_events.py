@@ -236,6 +236,46 @@ def test_a_big_file_continues_in_new_messages(
     assert len(contacts_of(ana, directory)) == 35
 
 
+def test_a_file_replaced_between_runs_is_never_resumed_mid_way(
+    ana: User, directory: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The checkpoint counts rows of the first file: the second gets its own job."""
+    from chalicelib.imports import pipeline
+
+    monkeypatch.setattr(pipeline, "CHUNK_ROWS", 10)
+    monkeypatch.setattr(pipeline, "STOP_WHEN_MS_LEFT", 10**12)  # one chunk a run
+    run_queue("imports")  # the bucket's s3:TestEvent, so the next batch is the drop's
+    first = "".join(f"old{n}@example.com\n" for n in range(25))
+    drop_file(directory, "list.csv", ("email\n" + first).encode())
+    run_queue("imports", max_batches=1)  # the first chunk, then a continuation is queued
+    second = "".join(f"new{n}@example.com\n" for n in range(15))
+    drop_file(directory, "list.csv", ("email\n" + second).encode())
+    newest, oldest = finish_imports(ana, directory)
+    assert oldest["status"] == "failed" and oldest["created"] == 10, oldest
+    assert "replaced while it was being imported" in oldest["failure_reason"]
+    assert (newest["status"], newest["created"]) == ("completed", 15), newest
+    emails = {c["email"] for c in contacts_of(ana, directory)}
+    assert emails == {f"old{n}@example.com" for n in range(10)} | {
+        f"new{n}@example.com" for n in range(15)
+    }
+
+
+def test_a_file_deleted_before_it_is_read_fails_its_job_at_once(ana: User, directory: str) -> None:
+    from chalicelib.aws import client
+    from chalicelib.config import settings
+
+    drop_file(directory, "gone.csv", b"email\ngone@example.com\n")
+    client("s3").delete_object(Bucket=settings().files_bucket, Key=f"imports/{directory}/gone.csv")
+    (job,) = finish_imports(ana, directory)
+    sqs = client("sqs")
+    url = sqs.get_queue_url(QueueName=settings().queue_name("imports"))["QueueUrl"]
+    left = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    # Handled and deleted, not left to be retried towards the dead-letter queue.
+    assert left["ApproximateNumberOfMessagesNotVisible"] == "0"
+    assert job["status"] == "failed"
+    assert "deleted from the bucket" in job["failure_reason"]
+
+
 @pytest.mark.parametrize("stop_after", ["writes", "progress"])
 def test_a_run_that_stops_mid_chunk_counts_every_contact_once(
     ana: User, directory: str, monkeypatch: pytest.MonkeyPatch, stop_after: str

@@ -194,6 +194,23 @@ def test_presigned_upload_for_any_size(ana: User, directory: str) -> None:
     assert (done["id"], done["status"], done["created"]) == (job["id"], "completed", 1)
 
 
+def test_a_presigned_url_used_twice_imports_both_files(ana: User, directory: str) -> None:
+    """The second upload is not taken for a redelivery of the first: it gets its own job."""
+    status, job, _ = ana.post(
+        "/api/contacts/imports", {"directory_id": directory, "filename": "list.csv"}
+    )
+    assert status == 201, job
+    requests.put(job["upload"]["url"], data=b"email\nfirst@example.com\n", timeout=10)
+    assert finish_imports(ana, directory)[0]["status"] == "completed"
+    requests.put(job["upload"]["url"], data=b"email\nsecond@example.com\n", timeout=10)
+    again, first = finish_imports(ana, directory)
+    assert (first["id"], first["status"], first["created"]) == (job["id"], "completed", 1)
+    assert again["id"] != job["id"]
+    assert (again["status"], again["created"], again["filename"]) == ("completed", 1, "list.csv")
+    emails = sorted(c["email"] for c in contacts_of(ana, directory))
+    assert emails == ["first@example.com", "second@example.com"]
+
+
 def test_other_users_imports_are_404(ana: User, bruno: User, directory: str) -> None:
     status, job, _ = ana.post(
         "/api/contacts/imports", {"directory_id": directory, "filename": "a.csv"}

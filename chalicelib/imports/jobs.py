@@ -68,6 +68,7 @@ def _new_job(
     key: str,
     *,
     sheet: str | None = None,
+    sequencer: str | None = None,
 ) -> ImportRecord:
     now = utcnow()
     job = ImportRecord(
@@ -79,6 +80,7 @@ def _new_job(
         filename=filename,
         source_bucket=bucket,
         source_key=key,
+        source_sequencer=sequencer,
         sheet=sheet.strip() if sheet and sheet.strip() else None,
         created_at=now,
         updated_at=now,
@@ -171,19 +173,56 @@ def job_for_object(
         log.error("object %s names no existing directory; ignored", key)
         return None
     if len(parts) >= 3 and looks_like_id(parts[1]):
-        try:
-            job = ImportRecord.get(owner_id, parts[1], consistent_read=True)
-            if job.source_key == key:
-                return job
-        except ImportRecord.DoesNotExist:
-            pass
+        job = _upload_job(owner_id, parts[1], key, sequencer)
+        if job is not None:
+            return job
+    # An S3 drop, or a second upload to an API job's URL: a job of its own.
     millis = int(event_time.timestamp() * 1000)
     import_id = id_for(millis, f"{bucket}\n{key}\n{sequencer}".encode())
     try:
-        return _new_job(owner_id, import_id, directory_id, safe_filename(parts[-1]), bucket, key)
+        return _new_job(
+            owner_id,
+            import_id,
+            directory_id,
+            safe_filename(parts[-1]),
+            bucket,
+            key,
+            sequencer=sequencer or None,
+        )
     except PutError:
         # The same event again: the job exists already.
         return ImportRecord.get(owner_id, import_id, consistent_read=True)
+
+
+def _upload_job(owner_id: str, import_id: str, key: str, sequencer: str) -> ImportRecord | None:
+    """The API's job for the object, if this write of the key is the one it imports.
+
+    The first event for the key claims the job; a redelivery of that event
+    finds it again. Another write of the key (the URL used twice within its
+    hour) is not that job's file: ``None``, so it gets a job of its own
+    rather than being dropped as "already imported".
+    """
+    try:
+        job = ImportRecord.get(owner_id, import_id, consistent_read=True)
+    except ImportRecord.DoesNotExist:
+        return None
+    if job.source_key != key:
+        return None
+    if not sequencer or job.source_sequencer == sequencer:
+        return job
+    if job.source_sequencer is None:
+        try:
+            job.update(
+                actions=[ImportRecord.source_sequencer.set(sequencer)],
+                condition=ImportRecord.source_sequencer.does_not_exist(),
+            )
+            return job
+        except UpdateError as exc:
+            if not condition_failed(exc):
+                raise
+            job.refresh(consistent_read=True)  # another event claimed it meanwhile
+            return job if job.source_sequencer == sequencer else None
+    return None
 
 
 def owner_of(directory_id: str) -> str | None:

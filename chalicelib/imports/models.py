@@ -50,6 +50,11 @@ class ImportRecord(Model):
     filename = UnicodeAttribute(default="")
     source_bucket = UnicodeAttribute()
     source_key = UnicodeAttribute()
+    # Which write of the key the job imports: the S3 event's sequencer (an
+    # API job takes the first event for its key), and the object's ETag once
+    # a run has read it, so a later run never resumes on a replaced file.
+    source_sequencer = UnicodeAttribute(null=True)
+    source_etag = UnicodeAttribute(null=True)
     sheet = UnicodeAttribute(null=True)
     failure_reason = UnicodeAttribute(null=True)
     report_key = UnicodeAttribute(null=True)

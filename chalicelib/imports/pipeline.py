@@ -18,6 +18,7 @@ import csv
 import gc
 import io
 import logging
+import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -55,6 +56,7 @@ CONTINUE_IMPORT = "continue_import"
 # Allocations between two young-generation collections during a run (default 700).
 GC_THRESHOLD = 100_000
 REPORT_HEADER = ["row", "outcome", "field", "message"]
+_DOWNLOAD_BYTES = 1024 * 1024
 
 
 class JobBusyError(RuntimeError):
@@ -142,9 +144,8 @@ def _take_lease(job: ImportRecord, milliseconds: int) -> None:
 def _run(job: ImportRecord, remaining_ms: Callable[[], int]) -> bool:
     """One run's share of the work; whether rows remain for another run."""
     with tempfile.TemporaryFile() as file:
-        client("s3").download_fileobj(job.source_bucket, job.source_key, file)
-        file.seek(0)
         try:
+            _download(job, file)
             header_number, header, rows = _open(file, job)
         except UnreadableFileError as exc:
             _fail(job, str(exc))
@@ -173,6 +174,39 @@ def _run(job: ImportRecord, remaining_ms: Callable[[], int]) -> bool:
     if finished:
         _finish(job)
     return not finished
+
+
+def _download(job: ImportRecord, file: BinaryIO) -> None:
+    """The job's file into ``file``: the same bytes in every run of the job.
+
+    The first run records the object's ETag; later runs (continuations,
+    retries) read the object only if it still has it, since a checkpoint
+    counts rows of that file and would resume mid-way through another one.
+    A replaced file gets its own S3 event, and so its own job.
+    """
+    from botocore.exceptions import ClientError
+
+    pinned = {"IfMatch": job.source_etag} if job.source_etag else {}
+    try:
+        # One GET streamed to disk (download_fileobj takes no IfMatch).
+        response = client("s3").get_object(Bucket=job.source_bucket, Key=job.source_key, **pinned)
+        shutil.copyfileobj(response["Body"], file, _DOWNLOAD_BYTES)
+        etag = str(response["ETag"])
+    except ClientError as exc:
+        code = str(exc.response.get("Error", {}).get("Code"))
+        if code in ("PreconditionFailed", "412"):
+            raise UnreadableFileError(
+                "The file was replaced while it was being imported; rows counted so far "
+                "were imported, and the new file is imported as an import of its own."
+            ) from exc
+        if code in ("NoSuchKey", "404", "NotFound"):
+            raise UnreadableFileError(
+                "The file was deleted from the bucket before it was read."
+            ) from exc
+        raise
+    if not job.source_etag:
+        _set(job, source_etag=etag)
+    file.seek(0)
 
 
 def _open(file: BinaryIO, job: ImportRecord) -> tuple[int, list[str], Iterator[list[str]]]:
