@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import zipfile
 from typing import Any
+from xml.sax.saxutils import escape
 
 import pytest
 import requests
@@ -94,6 +96,23 @@ def zip_bomb() -> bytes:
     return buffer.getvalue()
 
 
+def protected_workbook() -> bytes:
+    """What Excel saves with a password: a compound file holding an EncryptedPackage stream."""
+    directory_entry = "EncryptedPackage".encode("utf-16-le").ljust(64, b"\x00")
+    return b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 4000 + directory_entry + b"\x00" * 64
+
+
+def strict_workbook() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr(
+            "xl/workbook.xml",
+            '<workbook xmlns="http://purl.oclc.org/ooxml/spreadsheetml/main"><sheets/></workbook>',
+        )
+    return buffer.getvalue()
+
+
 @pytest.mark.parametrize(
     ("name", "data", "reason"),
     [
@@ -101,6 +120,8 @@ def zip_bomb() -> bytes:
         ("binary.csv", bytes(range(256)) * 10, "not a text file"),
         ("report.csv", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "PDF"),
         ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, ".xls"),
+        ("locked.xlsx", protected_workbook(), "protected with a password"),
+        ("strict.xlsx", strict_workbook(), "Strict Open XML"),
         ("bomb.xlsx", zip_bomb(), "zip bomb"),
         ("notes.zip", b"PK\x03\x04" + b"\x00" * 100, "damaged"),
         ("names.csv", b"first_name,last_name\nAna,Lima\n", "email or phone"),
@@ -419,6 +440,40 @@ def test_a_huge_merged_range_costs_nothing(ana: User, directory: str) -> None:
     assert {c["extra"]["company"] for c in contacts_of(ana, directory)} == {"Acme"}
 
 
+def test_a_blank_row_under_a_merged_cell_stays_blank(ana: User, directory: str) -> None:
+    """A company merged down over a spacer row makes no contact (and no failed row) of it."""
+    rows = [["email", "company"], ["a@example.com", "Acme"], ["b@example.com", None], [], []]
+    rows[3:] = [[None, None], ["c@example.com", "Zed"]]
+    merge = '</sheetData><mergeCells count="1"><mergeCell ref="B2:B4"/></mergeCells>'
+    drop_file(directory, "merged.xlsx", workbook_with(rows, merge))
+    (job,) = finish_imports(ana, directory)
+    assert (job["status"], job["total_rows"], job["created"], job["failed"]) == (
+        "completed",
+        3,
+        3,
+        0,
+    ), job
+    companies = {c["email"]: c["extra"]["company"] for c in contacts_of(ana, directory)}
+    assert companies == {"a@example.com": "Acme", "b@example.com": "Acme", "c@example.com": "Zed"}
+
+
+def test_the_report_never_holds_a_runnable_formula(ana: User, directory: str) -> None:
+    """Its field names and messages quote the file, and it opens in Excel."""
+    header = '=HYPERLINK("http://evil.example","click me")'
+    sheet = (  # a header cell of text, as a CSV saved as XLSX has it
+        '<row r="1"><c r="A1" t="inlineStr"><is><t>email</t></is></c>'
+        f'<c r="B1" t="inlineStr"><is><t>{escape(header)}</t></is></c></row>'
+        '<row r="2"><c r="A2" t="inlineStr"><is><t>b@example.com</t></is></c>'
+        '<c r="B2" t="e"><v>#N/A</v></c></row></sheetData>'
+    )
+    drop_file(directory, "evil.xlsx", workbook_with([], sheet))
+    (job,) = finish_imports(ana, directory)
+    text = requests.get(job["report_url"], timeout=10).content.decode("utf-8-sig")
+    report = list(csv.reader(io.StringIO(text)))
+    assert report[1][:3] == ["2", "warning", "'" + header], report
+    assert not any(cell.startswith(("=", "+", "-", "@")) for line in report for cell in line)
+
+
 def test_excel_error_cells_import_empty_and_the_report_names_them(
     ana: User, directory: str
 ) -> None:
@@ -481,6 +536,24 @@ def test_more_than_100_extra_columns_keeps_the_contact_and_warns(ana: User, dire
     assert (job["status"], job["created"]) == ("completed", 1), job
     (contact,) = contacts_of(ana, directory)
     assert len(contact["extra"]) == 100
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"email,first_name\nann@example.com,Ann\x00\x00\nbo@example.com,B\x00o\x00\x00\x00\n",
+        b"email,first_name\r\nann@example.com,Ann\r\nbo@example.com,Bo\r\n" + b"\x00" * 512,
+    ],
+    ids=["stray NULs in a small file", "NUL padding at the end"],
+)
+def test_a_few_nul_bytes_do_not_make_a_text_file_binary(
+    ana: User, directory: str, data: bytes
+) -> None:
+    drop_file(directory, "nuls.csv", data)
+    (job,) = finish_imports(ana, directory)
+    assert (job["status"], job["created"], job["failed"]) == ("completed", 2, 0), job
+    names = sorted(c["first_name"] for c in contacts_of(ana, directory))
+    assert names == ["Ann", "Bo"]
 
 
 def test_one_bad_byte_does_not_turn_a_utf8_file_into_mojibake(ana: User, directory: str) -> None:

@@ -47,3 +47,15 @@ def test_can_store_cells_trimmed_with_one_kind_of_line_break_and_no_bom() -> Non
 def test_can_keep_cells_beyond_the_header_under_their_position() -> None:
     values = _parse(["email", "company"], ["di@example.com", "", "", "late value"])
     assert values["extra"] == {"column 4": "late value"}
+
+
+def test_long_headers_alike_but_for_their_end_keep_both_values() -> None:
+    # Google Forms questions: long, cut to 100 characters, then told apart.
+    question = "Which of our services would you like to hear about in the coming months? " * 2
+    header = ["Email", question + "(morning)", question + "(evening)", question + "(night)"]
+    values = _parse(header, ["ann@example.com", "yes", "no", "maybe"])
+    extra = values["extra"]
+    assert isinstance(extra, dict)
+    assert sorted(extra.values()) == ["maybe", "no", "yes"]
+    assert all(len(label) <= 100 for label in extra)
+    assert sorted(label[-4:] for label in extra)[:2] == [" (2)", " (3)"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from chalicelib.imports.number_formats import formatted
@@ -30,6 +32,14 @@ from chalicelib.imports.number_formats import formatted
         (-1234.5, '"$"#,##0.00_);[Red]("$"#,##0.00)', "($1,234.50)"),
         (0, '#,##0.00;(#,##0.00);"-"', "-"),
         (-3, "[Red]0;[Blue]-0", "-3"),
+        # Escaped characters (LibreOffice writes every literal so; Excel's "Special"
+        # formats too) are shown once.
+        (123456789, "00000\\-0000", "12345-6789"),
+        (123456789, "000\\-00\\-0000", "123-45-6789"),
+        (99.5, "\\$0.00", "$99.50"),
+        (-12, "0;\\(0\\)", "(12)"),
+        (501, "\\0\\0000", "00501"),
+        (33612345678, "\\+00\\ 0\\ 00\\ 00\\ 00\\ 00", "+33 6 12 34 56 78"),
         # Accounting (German Excel): fill and spacing are layout; the text section is unused.
         (1234.5, '_-* #,##0.00\\ €_-;-* #,##0.00\\ €_-;_-* "-"??\\ €_-;_-@_-', "1,234.50 €"),
     ],
@@ -47,3 +57,21 @@ def test_formats_not_read_here_give_way_to_the_plain_number(code: str) -> None:
 
     assert formatted(1234.5, code) is None
     assert value_text(1234.5, code) == "1234.5"
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (dt.timedelta(hours=27, minutes=5), "27:05:00"),  # [h]:mm:ss, not "1 day, 3:05:00"
+        (-dt.timedelta(minutes=90), "-1:30:00"),
+        # Excel holds 15 significant digits: a double's further ones were never typed.
+        (12345678901234567890.0, "12345678901234600000"),
+        (0.1 + 0.2, "0.3"),
+        (1.5e-07, "0.00000015"),
+        (4155550134.0, "4155550134"),
+    ],
+)
+def test_values_read_as_excel_shows_them(value: object, shown: str) -> None:
+    from chalicelib.imports.cell_text import value_text
+
+    assert value_text(value) == shown

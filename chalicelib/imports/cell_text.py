@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from decimal import Decimal
 from typing import Any
@@ -27,6 +28,8 @@ def value_text(value: Any, number_format: str = "General") -> str:
         return value.isoformat()
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return _duration_text(value)
     if isinstance(value, int | float):
         return _number_text(value, number_format)
     return str(value)
@@ -56,12 +59,25 @@ def _number_text(value: int | float, number_format: str) -> str:
         shown = formatted(value, number_format)  # "25%", "$1,234.50", "(415) 555-0134"
         if shown is not None:
             return shown
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, int):
-        if _ZEROS.match(number_format):
-            # "00000" keeps the leading zeros of postcodes and phone numbers.
-            return f"{value:0{len(number_format)}d}"
-        return str(value)
-    # No exponent: 1.5e-07 is shown as 0.00000015, as Excel's General does.
-    return format(Decimal(repr(value)).normalize(), "f")
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return str(value)  # no spreadsheet writes these; shown, not guessed at
+        # Excel keeps 15 significant digits; a double's further digits were
+        # never typed (12345678901234567890 is stored as ...69216).
+        digits = Decimal(format(value, ".15g"))
+        if digits != digits.to_integral_value():
+            # No exponent: 1.5e-07 is shown as 0.00000015, as Excel's General does.
+            return format(digits.normalize(), "f")
+        value = int(digits)
+    if _ZEROS.match(number_format):
+        # "00000" keeps the leading zeros of postcodes and phone numbers.
+        return f"{value:0{len(number_format)}d}"
+    return str(value)
+
+
+def _duration_text(value: dt.timedelta) -> str:
+    """A duration as ``[h]:mm:ss`` shows it: ``27:05:00``, never ``1 day, 3:05:00``."""
+    seconds = round(value.total_seconds())
+    sign, seconds = ("-", -seconds) if seconds < 0 else ("", seconds)
+    hours, rest = divmod(seconds, 3600)
+    return f"{sign}{hours}:{rest // 60:02d}:{rest % 60:02d}"

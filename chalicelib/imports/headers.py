@@ -195,10 +195,14 @@ def map_columns(headers: list[str]) -> ColumnMap:
         # A column with no header keeps its cells, under its position.
         label = " ".join(unguarded(headers[index].replace("\ufeff", "")).split())[:MAX_LABEL]
         label = label or column_label(index)
-        while label in used_names:
-            label += " (2)"
-        used_names.add(label)
-        return label
+        unique, count = label, 1
+        while unique in used_names:
+            # "Notes (2)", "Notes (3)": cut to leave room, so the label stays a valid name.
+            count += 1
+            suffix = f" ({count})"
+            unique = label[: MAX_LABEL - len(suffix)] + suffix
+        used_names.add(unique)
+        return unique
 
     for index, header in enumerate(headers):
         name = field_for(header)

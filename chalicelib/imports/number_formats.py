@@ -102,7 +102,9 @@ def _parse(text: str) -> _Section | None:
             continue
         if char == "\\":
             tokens.append(("text", text[index + 1 : index + 2]))
-        elif char == "_":
+            index += 2  # the escaped character is text, never read again as a code
+            continue
+        if char == "_":
             tokens.append(("text", " "))  # a space as wide as the next character
             index += 1
         elif char == "*":

@@ -35,6 +35,7 @@ from chalicelib.aws import client
 from chalicelib.db import CONDITION_FAILED_REASON, condition_failed, connection, utcnow
 from chalicelib.directories.models import DirectoryRecord
 from chalicelib.directories.service import PURGE_REQUESTED
+from chalicelib.formulas import neutralised
 from chalicelib.imports import models
 from chalicelib.imports.headers import ColumnMap, looks_like_header, map_columns
 from chalicelib.imports.models import ImportRecord
@@ -218,9 +219,7 @@ def _open(file: BinaryIO, job: ImportRecord) -> tuple[int, list[str], Iterator[l
     if head.startswith(b"%PDF"):
         raise UnreadableFileError("This is a PDF. Export the contacts as CSV or XLSX instead.")
     if head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise UnreadableFileError(
-            "This is an old Excel (.xls) file. Save it as .xlsx or CSV and upload that."
-        )
+        raise UnreadableFileError(_office_binary_reason(file))
     if head.startswith(b"PK\x03\x04"):
         sheet, rows = open_sheet(file, looks_like_header, job.sheet)
         if job.sheet != sheet:
@@ -228,6 +227,27 @@ def _open(file: BinaryIO, job: ImportRecord) -> tuple[int, list[str], Iterator[l
     else:
         _, rows = read_rows(file)
     return _header(rows)
+
+
+# Office keeps a password-protected workbook in a compound file (as an old
+# .xls is), as a stream of this name.
+_ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
+
+
+def _office_binary_reason(file: BinaryIO) -> str:
+    """Why a compound (OLE) file is not read: a protected workbook or an old .xls."""
+    tail = b""
+    try:
+        while chunk := file.read(1024 * 1024):
+            if _ENCRYPTED_STREAM in tail + chunk:
+                return (
+                    "This workbook is protected with a password. Open it in Excel, remove "
+                    "the password (File > Info > Protect Workbook), save and upload it again."
+                )
+            tail = chunk[-len(_ENCRYPTED_STREAM) :]
+    finally:
+        file.seek(0)
+    return "This is an old Excel (.xls) file. Save it as .xlsx or CSV and upload that."
 
 
 HEADER_SEARCH_ROWS = 20
@@ -295,7 +315,7 @@ def _import_rows(
             for row in chunk:
                 for field_name, message in row.warnings:
                     outcome.notes.append((row.number, "warning", field_name, message))
-            report_writer.writerows(sorted(outcome.notes))
+            report_writer.writerows(_report_rows(outcome.notes))
             _save_progress(job, len(chunk), consumed, outcome)
             done += consumed
             if unreadable is not None:
@@ -304,6 +324,13 @@ def _import_rows(
             if remaining_ms() < STOP_WHEN_MS_LEFT:
                 _upload_report_part(job, text, report)
                 return False
+
+
+def _report_rows(notes: list[tuple[int, str, str, str]]) -> Iterator[tuple[Any, ...]]:
+    """The report's rows in file order, never runnable as formulas: the report opens in
+    Excel, and its field names and messages quote the file (a header, a value)."""
+    for number, outcome, field_name, message in sorted(notes):
+        yield number, outcome, neutralised(field_name), neutralised(message)
 
 
 def _save_progress(job: ImportRecord, total: int, consumed: int, outcome: Outcome) -> None:

@@ -55,8 +55,10 @@ def detect_encoding(stream: BinaryIO) -> str:
             return "utf-16-le"
         if even.count(0) > len(even) * 0.4 and odd.count(0) < len(odd) * 0.1:
             return "utf-16-be"
-    # A stray NUL or NUL padding is not binary; a file full of them is.
-    if head.count(0) > max(4, len(head) // 100) or _looks_binary(head):
+    # Stray NULs and NUL padding (a tool's fixed-size buffer) are not binary:
+    # they are dropped from the cells. A sample a tenth NULs is.
+    body = head.rstrip(b"\x00")
+    if body.count(0) > max(16, len(body) // 10) or _looks_binary(body):
         raise UnreadableFileError(
             "This is not a text file (it contains binary data). Upload a CSV or XLSX file."
         )

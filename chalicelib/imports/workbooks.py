@@ -39,6 +39,7 @@ def check_archive(stream: BinaryIO) -> None:
             names = set(archive.namelist())
             total = sum(info.file_size for info in archive.infolist())
             packed = sum(info.compress_size for info in archive.infolist()) or 1
+            start = _start_of(archive, "xl/workbook.xml") if "xl/workbook.xml" in names else b""
     except zipfile.BadZipFile as exc:
         raise UnreadableFileError("This file is damaged or not an XLSX workbook.") from exc
     finally:
@@ -51,6 +52,20 @@ def check_archive(stream: BinaryIO) -> None:
         raise UnreadableFileError(
             "This workbook inflates to an implausible size (a zip bomb?) and was not opened."
         )
+    if _STRICT_NAMESPACE in start:
+        raise UnreadableFileError(
+            'This workbook is saved as "Strict Open XML Spreadsheet". Save it in Excel as '
+            '"Excel Workbook (.xlsx)" or CSV and upload that.'
+        )
+
+
+# The namespace of ISO 29500 Strict workbooks, which openpyxl does not read.
+_STRICT_NAMESPACE = b"http://purl.oclc.org/ooxml/spreadsheetml/main"
+
+
+def _start_of(archive: zipfile.ZipFile, name: str) -> bytes:
+    with archive.open(name) as part:
+        return part.read(4096)
 
 
 @contextmanager
@@ -190,6 +205,11 @@ def _filled(
             if top_left:
                 active.append((min_col, max_row, max_col, top_left))
         active = [merge for merge in active if merge[1] >= row_index]
+        if not "".join(values).strip():
+            # A blank row under a merged cell stays blank: filled, it would be a
+            # contact made of one company name.
+            yield values
+            continue
         for min_col, _, max_col, value in active:
             last = min(max_col, width)
             values.extend([""] * (last - len(values)))
