@@ -13,7 +13,13 @@ import pytest
 import requests
 
 from tests.conftest import CASES, User, run_queue
-from tests.imports_helpers import contacts_of, drop_file, finish_imports, workbook_with
+from tests.imports_helpers import (
+    by_email,
+    contacts_of,
+    drop_file,
+    finish_imports,
+    workbook_with,
+)
 
 C19_EVENT = json.loads((CASES / "C19_s3_event_encoded_keys.json").read_text())
 C19_KEYS = json.loads((CASES / "C19_expected_keys.json").read_text())
@@ -224,7 +230,7 @@ def test_rows_without_email_merge_by_phone_and_reimport_creates_nothing(
         b"first_name,phone,email\n"
         b"Reception,+1 415 555 0134,\n"
         b"Front desk,(415) 555-0134,\n"  # the same number, written another way
-        b"Lobby,call the lobby,\n"  # an invalid phone identifies no one
+        b"Lobby,call the lobby,\n"  # an invalid phone: found again only by the whole row
         b"Desk,+1 415 555 0134,desk@example.com\n"  # an email: its own contact
     )
     drop_file(directory, "phones.csv", data)
@@ -235,11 +241,53 @@ def test_rows_without_email_merge_by_phone_and_reimport_creates_nothing(
     by_name = {c["first_name"]: c for c in contacts_of(ana, directory)}
     assert set(by_name) == {"Front desk", "Lobby", "Desk"}  # the later name won
     assert by_name["Front desk"]["phone"] == "+14155550134"
-    # The same file again, uploaded anew: everything is found, nothing created.
+    # The same file again, uploaded anew: everything is found, nothing created
+    # or changed (rows 2 and 3 change the contact and change it back).
     drop_file(directory, "phones-again.csv", data)
     job = finish_imports(ana, directory)[0]
-    assert (job["status"], job["created"]) == ("completed", 1), job  # only "Lobby" again
-    assert len(contacts_of(ana, directory)) == 4
+    assert (job["status"], job["created"], job["updated"]) == ("completed", 0, 0), job
+    assert len(contacts_of(ana, directory)) == 3
+
+
+def test_contacts_with_no_email_or_valid_phone_are_found_again_by_their_whole_row(
+    ana: User, directory: str
+) -> None:
+    """A LinkedIn export (most connections have no email) imported twice creates nothing;
+    two people who only share a name stay two; an identical line twice is one contact."""
+    data = (
+        b"First Name,Last Name,Email Address,Company,URL\n"
+        b"Lee,Wong,,Acme,https://www.linkedin.com/in/lee-wong-1\n"
+        b"Lee,Wong,,Globex,https://www.linkedin.com/in/lee-wong-2\n"
+        b"Lee,Wong,,Globex,https://www.linkedin.com/in/lee-wong-2\n"
+        b"Mia,Ode,mia@example.com,Initech,https://www.linkedin.com/in/mia\n"
+    )
+    drop_file(directory, "Connections.csv", data)
+    (job,) = finish_imports(ana, directory)
+    assert (job["created"], job["skipped"], job["failed"]) == (3, 1, 0), job
+    report = requests.get(job["report_url"], timeout=10).content.decode("utf-8-sig")
+    assert "4,skipped,,Same values as row 3; merged." in report
+    drop_file(directory, "Connections (1).csv", data)
+    again = finish_imports(ana, directory)[0]
+    assert (again["created"], again["updated"], again["skipped"]) == (0, 0, 4), again
+    companies = sorted(c["extra"]["Company"] for c in contacts_of(ana, directory))
+    assert companies == ["Acme", "Globex", "Initech"]
+
+
+def test_the_same_email_in_two_chunks_is_one_contact_counted_once(
+    ana: User, directory: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.imports import pipeline
+
+    monkeypatch.setattr(pipeline, "CHUNK_ROWS", 3)
+    data = b"email,first_name\na@example.com,A\nb@example.com,B\nc@example.com,C\n"
+    data += b"A@example.com,Ann\nd@example.com,D\n"
+    drop_file(directory, "list.csv", data)
+    (job,) = finish_imports(ana, directory)
+    counts = (job["total_rows"], job["created"], job["updated"], job["skipped"])
+    assert counts == (5, 4, 0, 1), job
+    report = requests.get(job["report_url"], timeout=10).content.decode("utf-8-sig")
+    assert "5,skipped,email,Same email as an earlier row; merged." in report
+    assert by_email(contacts_of(ana, directory))["a@example.com"]["first_name"] == "Ann"
 
 
 def test_a_big_file_continues_in_new_messages(

@@ -63,3 +63,6 @@ def test_can_build_many_items_from_one_builder_without_them_sharing_fields() -> 
     assert first["item_key"] == {"S": "e#a@example.com"}
     assert second["item_key"] == {"S": "n#01JSECOND00000000000000000"}
     assert "phone" not in first and "email" not in second
+    # A row with neither email nor valid phone is stored under the row's own key.
+    third = items.item("01JTHIRD000000000000000000", {**DEFAULTS, "first_name": "Lee"}, "r#ab12")
+    assert third["item_key"] == {"S": "r#ab12"}

@@ -4,11 +4,14 @@ The partition key is ``<owner_id>#<directory_id>``: ownership is part of the
 key, so another user's contact id is simply not found. In a partition, a
 contact with an email sorts under ``e#<email>``; one without an email but
 with a valid phone under ``p#<E.164 phone>``; any other under
-``n#<contact_id>``. A conditional put of the key is what makes "one contact
-per email per directory" (and, among contacts without an email, one per
-phone) hold, even for two writers at once, with a single item per contact
-(one write per contact when importing, which finds a contact again by the
-same key).
+``n#<contact_id>``, or, when an import made it from a row with neither,
+``r#<digest of the row's values>`` (so importing that row again finds it;
+changed through the API, it moves to ``n#``).
+
+A conditional put of the key is what makes "one contact per email per
+directory" (and, among contacts without an email, one per phone) hold, even
+for two writers at once, with a single item per contact (one write per
+contact when importing, which finds a contact again by the same key).
 
 The public id stays the same when the email changes: it is the
 ``contact_id`` attribute, found through the local index ``by_contact_id``,
@@ -32,6 +35,7 @@ from chalicelib.db import table_meta
 EMAIL_PREFIX = "e#"
 PHONE_PREFIX = "p#"
 NO_EMAIL_PREFIX = "n#"
+ROW_PREFIX = "r#"
 
 
 def partition(owner_id: str, directory_id: str) -> str:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from chalicelib.contacts.models import ContactRecord, item_key_for
+from chalicelib.contacts.models import NO_EMAIL_PREFIX, ContactRecord, match_key
 
 # The fields an import sets; the rest of a new contact is the model's defaults.
 FIELDS = ("first_name", "last_name", "email", "phone", "phone_valid", "extra")
@@ -55,8 +55,12 @@ class NewContactItems:
             for name, attr in ((name, attributes[name]) for name in FIELDS)
         ]
 
-    def item(self, contact_id: str, values: dict[str, Any]) -> Item:
-        """The item ``ContactRecord`` would write for a new contact with these field values."""
+    def item(self, contact_id: str, values: dict[str, Any], row_key: str | None = None) -> Item:
+        """The item ``ContactRecord`` would write for a new contact with these field values.
+
+        ``row_key`` is the key of a contact with no email and no valid phone
+        (see ``imports.rows``), in place of one made from its id.
+        """
         # A shallow copy: the shared parts are never changed once serialised.
         item = dict(self._base)
         for name, wire_name, wire_type, serialize in self._fields:
@@ -66,6 +70,6 @@ class NewContactItems:
             else:
                 item[wire_name] = {wire_type: serialize(value)}
         item[self._id] = {"S": contact_id}
-        key = item_key_for(values["email"], contact_id, values["phone"], values["phone_valid"])
-        item[self._key] = {"S": key}
+        key = match_key(values["email"], values["phone"], values["phone_valid"])
+        item[self._key] = {"S": key or row_key or NO_EMAIL_PREFIX + contact_id}
         return item

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.contacts.models import match_key
+from chalicelib.contacts.models import ROW_PREFIX, match_key
 from chalicelib.contacts.normalize import MAX_EXTRA_KEYS
 from chalicelib.contacts.service import normalise
 from chalicelib.errors import ValidationError
@@ -22,7 +24,8 @@ class ParsedRow:
     errors: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[tuple[str, str]] = field(default_factory=list)
     # What finds the row's contact: its email's key, else its valid phone's
-    # (see contacts.models.match_key); rows with the same key merge.
+    # (see contacts.models.match_key), else the row's own (see _row_key);
+    # rows with the same key merge.
     key: str | None = None
 
 
@@ -79,11 +82,29 @@ def parse_row(number: int, cells: list[str], columns: ColumnMap) -> ParsedRow:
         return row
     row.values = changes.values
     values = changes.values
-    row.key = match_key(values.get("email"), values.get("phone"), values.get("phone_valid", False))
+    row.key = match_key(
+        values.get("email"), values.get("phone"), values.get("phone_valid", False)
+    ) or _row_key(values)
     row.warnings += [(w.field, w.message) for w in changes.warnings]
     if not any(row.values.get(k) for k in ("first_name", "last_name", "email", "phone")):
         row.errors = [("email", "The row has no name, email or phone.")]
     return row
+
+
+def _row_key(values: dict[str, Any]) -> str:
+    """The key of a contact with no email and no valid phone: a digest of all its values.
+
+    Nothing identifies such a row (a LinkedIn connection, a number without
+    its country code), so only the very same row finds it again: a file
+    imported twice creates nothing, an identical line twice in a file is one
+    contact, and two people who merely share a name stay two.
+    """
+    canonical = json.dumps(
+        [values.get(name) for name in ("first_name", "last_name", "phone", "extra")],
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+    return ROW_PREFIX + hashlib.blake2b(canonical.encode("utf-8"), digest_size=16).hexdigest()
 
 
 def _cell(cells: list[str], index: int) -> str:

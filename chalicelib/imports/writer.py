@@ -91,13 +91,18 @@ class Outcome:
         self.notes.append((row, "skipped", field_name, message))
 
 
+CREATED, UPDATED, MERGED = "created", "updated", "merged"
+
+
 @dataclass
 class _Write:
-    """One contact to put (as its DynamoDB item), the rows it stands for, and whether it is new."""
+    """One contact to put (as its DynamoDB item), the rows it stands for, and how it counts:
+    ``created``, ``updated``, or ``merged`` into a contact an earlier chunk of the same
+    import created (its rows are duplicates, counted as skipped)."""
 
     item: Item
     group: list[ParsedRow]
-    new: bool
+    kind: str
 
     @property
     def key(self) -> tuple[str, str]:
@@ -142,9 +147,9 @@ class ChunkWriter:
                         f"Not written ({held}): the database stayed "
                         f"busy after {MAX_ATTEMPTS} attempts. Import the file again to add it.",
                     )
-            elif write.new:
+            elif write.kind == CREATED:
                 created += 1
-            else:
+            elif write.kind == UPDATED:
                 outcome.updated += 1
         outcome.created = created
         return outcome
@@ -158,13 +163,7 @@ class ChunkWriter:
                 continue
             group = groups.setdefault(row.key, [])
             if group:
-                first = group[0].number
-                if row.key.startswith(EMAIL_PREFIX):
-                    outcome.skip(row.number, "email", f"Same email as row {first}; merged.")
-                else:
-                    outcome.skip(
-                        row.number, "phone", f"No email, same phone as row {first}; merged."
-                    )
+                outcome.skip(row.number, *_duplicate_of(row.key, f"row {group[0].number}"))
             group.append(row)
         return list(groups.values()) + singles
 
@@ -178,20 +177,28 @@ class ChunkWriter:
         # Ids for the chunk reserved at once; those of groups that turn out to
         # exist already are simply never used.
         ids = iter(new_ids(len(groups) - len(existing)))
+        this_import = tag.split(":", 1)[0] + ":" if tag else None
         for group in groups:
             key = group[0].key
             current = existing.get(key) if key else None
-            if current is not None and tag is not None and current.import_chunk == tag:
+            made_here = current is not None and tag is not None and current.import_chunk == tag
+            if current is not None and made_here:
                 # Made by this chunk in a run that stopped before counting it:
                 # written again as it was (the same rows), and counted now.
-                writes.append(_Write(current.serialize(), group, new=True))
+                writes.append(_Write(current.serialize(), group, CREATED))
             elif current is None:
                 values = dict(DEFAULTS)
                 merge_rows(values, group)
-                item = new_items.item(next(ids), values)
-                writes.append(_Write(item, group, new=True))
+                item = new_items.item(next(ids), values, key)
+                writes.append(_Write(item, group, CREATED))
+            elif this_import and (current.import_chunk or "").startswith(this_import):
+                # Created by an earlier chunk of this file: these rows are its duplicates.
+                for row in group:
+                    outcome.skip(row.number, *_duplicate_of(current.item_key, "an earlier row"))
+                if _merge_into(current, group, now):
+                    writes.append(_Write(current.serialize(), group, MERGED))
             elif _merge_into(current, group, now):
-                writes.append(_Write(current.serialize(), group, new=False))
+                writes.append(_Write(current.serialize(), group, UPDATED))
             else:
                 outcome.skip(group[0].number, "", "Already up to date.")
         return writes
@@ -254,6 +261,15 @@ class ChunkWriter:
         return unwritten
 
 
+def _duplicate_of(key: str, first: str) -> tuple[str, str]:
+    """(field, message) for a row merged into the contact of ``first`` with the same key."""
+    if key.startswith(EMAIL_PREFIX):
+        return "email", f"Same email as {first}; merged."
+    if key.startswith(PHONE_PREFIX):
+        return "phone", f"No email, same phone as {first}; merged."
+    return "", f"Same values as {first}; merged."
+
+
 def _identified_by(item: Item) -> tuple[str, str]:
     """The field a contact's item is found by, and the value (for messages)."""
     key = item["item_key"]["S"]
@@ -288,9 +304,15 @@ def merge_rows(values: dict[str, Any], group: list[ParsedRow]) -> bool:
 
 
 def _merge_into(contact: ContactRecord, group: list[ParsedRow], now: Any) -> bool:
-    """Apply the rows to an existing contact; whether anything changed."""
-    values = {name: getattr(contact, name) for name in FIELDS}
-    if not merge_rows(values, group):
+    """Apply the rows to an existing contact; whether that changed it.
+
+    Judged on the end result, not on each row: two duplicate rows that
+    differ (a name spelled two ways) change the contact and change it back
+    when the same file comes again, which is no update.
+    """
+    before = {name: getattr(contact, name) for name in FIELDS}
+    values = dict(before)
+    if not merge_rows(values, group) or values == before:
         return False
     for name in FIELDS:
         setattr(contact, name, values[name])
