@@ -55,6 +55,13 @@ def test_unparseable_phone_is_kept_with_a_warning(ana: User, directory: str) -> 
     assert [w["field"] for w in contact["warnings"]] == ["phone"]
 
 
+def test_a_phone_extension_is_never_dropped_silently(ana: User, directory: str) -> None:
+    contact = ana.new_contact(directory, first_name="Ana", phone="415-555-0136 ext. 42")
+    assert (contact["phone"], contact["phone_valid"]) == ("+14155550136", True)
+    (warning,) = contact["warnings"]
+    assert warning["field"] == "phone" and "extension (42)" in warning["message"]
+
+
 def test_one_contact_per_email_409_names_the_existing(ana: User, directory: str) -> None:
     first = ana.new_contact(directory, email="dup@example.com")
     status, body, _ = ana.post(CONTACTS, {"directory": directory, "email": " DUP@example.com"})

@@ -59,3 +59,42 @@ def test_long_headers_alike_but_for_their_end_keep_both_values() -> None:
     assert sorted(extra.values()) == ["maybe", "no", "yes"]
     assert all(len(label) <= 100 for label in extra)
     assert sorted(label[-4:] for label in extra)[:2] == [" (2)", " (3)"]
+
+
+def test_a_phone_extension_is_kept_in_extra_not_dropped() -> None:
+    from chalicelib.imports.headers import map_columns
+    from chalicelib.imports.rows import parse_row
+
+    header = ["Email", "Phone"]
+    row = parse_row(2, ["ann@example.com", "415-555-0136 ext. 42"], map_columns(header))
+    assert row.values["phone"] == "+14155550136"
+    assert row.values["extra"] == {"phone extension": "42"}
+    assert row.warnings == [("phone", "The extension 42 is kept in extra as 'phone extension'.")]
+
+
+def test_a_lone_name_beside_a_first_name_is_the_surname() -> None:
+    values = _parse(["Vorname", "Name", "E-Mail"], ["Jürgen", "Müller", "jm@example.de"])
+    assert (values["first_name"], values["last_name"]) == ("Jürgen", "Müller")
+
+
+def test_a_later_email_or_phone_column_fills_in_when_the_first_is_empty() -> None:
+    header = ["E-mail Address", "E-mail 2 Address", "Business Phone", "Other Phone", "Fax"]
+    values = _parse(header, ["", "bo@example.com", "", "+44 20 7946 0018", "+44 20 7946 0999"])
+    assert (values["email"], values["phone"]) == ("bo@example.com", "+442079460018")
+    google = ["E-mail 1 - Value", "E-mail 2 - Value", "Phone 1 - Value", "Phone 2 - Value"]
+    values = _parse(google, ["", "cy@example.com", "", "+1 415 555 0134"])
+    assert (values["email"], values["phone"]) == ("cy@example.com", "+14155550134")
+
+
+def test_localised_outlook_phone_headers_are_phones() -> None:
+    from chalicelib.imports.headers import field_for
+
+    headers = [
+        "Telefon geschäftlich",
+        "Téléphone bureau",
+        "Tél. mobile",
+        "Teléfono del trabajo",
+        "Telefone comercial",
+    ]
+    assert [field_for(h) for h in headers] == ["phone"] * len(headers)
+    assert field_for("Business Fax") is None

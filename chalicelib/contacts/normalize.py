@@ -62,6 +62,8 @@ class Phone:
     value: str
     valid: bool
     warning: str | None = None
+    # "42" of "415-555-0136 ext. 42": no part of the E.164 number, which is dialled.
+    extension: str | None = None
 
 
 def default_region() -> str:
@@ -132,7 +134,7 @@ def _parse_phone(text: str, region: str) -> Phone:
         number = None
     if number is not None and phonenumbers.is_valid_number(number):
         e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-        return Phone(value=e164, valid=True)
+        return Phone(value=e164, valid=True, extension=number.extension or None)
     if text.startswith("+") or (
         number is not None and number.country_code != phonenumbers.country_code_for_region(region)
     ):

@@ -39,6 +39,9 @@ class Changes:
 
     values: dict[str, Any] = field(default_factory=dict)
     warnings: list[FieldWarning] = field(default_factory=list)
+    # The phone's extension, which E.164 has no room for: said in a warning
+    # here; an import keeps it in extra.
+    phone_extension: str | None = None
 
 
 def normalise(fields: dict[str, Any]) -> Changes:
@@ -66,6 +69,15 @@ def _normalise_field(changes: Changes, name: str, value: Any) -> None:
         changes.values["phone_valid"] = bool(phone and phone.valid)
         if phone and phone.warning:
             changes.warnings.append(FieldWarning("phone", phone.warning))
+        if phone and phone.extension:
+            changes.phone_extension = phone.extension
+            changes.warnings.append(
+                FieldWarning(
+                    "phone",
+                    f"Stored without its extension ({phone.extension}), which is not part of "
+                    "the number dialled; keep it in extra if you need it.",
+                )
+            )
     elif name == "extra":
         changes.values["extra"] = normalize.clean_extra(value)
     elif name == "tags":

@@ -45,6 +45,25 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "endereco de email",
         "endereco de e-mail",
         "e-mail principal",
+        # Further addresses: used when the first email column of a row is empty.
+        "e-mail 2 address",
+        "e-mail 3 address",
+        "e-mail 2 - value",
+        "e-mail 3 - value",
+        "email 2",
+        "email 3",
+        "secondary email",
+        "work email",
+        "home email",
+        "other email",
+        "e-mail 2: adresse",
+        "e-mail 3: adresse",
+        "adresse de messagerie 2",
+        "adresse de messagerie 3",
+        "correo electronico 2",
+        "direccion de correo electronico 2",
+        "direccion de correo electronico 3",
+        "endereco de email 2",
     ),
     "first_name": (
         "first name",
@@ -117,6 +136,44 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "telefone",
         "telemovel",
         "numero de telefone",
+        # Further numbers (Outlook's and Google's), used when the first is empty.
+        # Faxes and pagers are no phones to text.
+        "phone 2 - value",
+        "phone 3 - value",
+        "business phone 2",
+        "home phone 2",
+        "other phone",
+        "company main phone",
+        "car phone",
+        "work phone",
+        "telefon geschaftlich",
+        "telefon geschaftlich 2",
+        "telefon privat",
+        "telefon privat 2",
+        "weiteres telefon",
+        "haupttelefon",
+        "telefon firma",
+        "telephone bureau",
+        "telephone bureau 2",
+        "telephone domicile",
+        "telephone domicile 2",
+        "tel mobile",
+        "telephone autre",
+        "autre telephone",
+        "telephone principal",
+        "telefono del trabajo",
+        "telefono del trabajo 2",
+        "telefono particular",
+        "telefono particular 2",
+        "telefono movil",
+        "otro telefono",
+        "telefono principal",
+        "telefone comercial",
+        "telefone comercial 2",
+        "telefone residencial",
+        "telefone celular",
+        "outro telefone",
+        "telefone principal",
     ),
     "full_name": (
         "name",
@@ -212,10 +269,16 @@ def map_columns(headers: list[str]) -> ColumnMap:
         if name:
             columns.fallbacks.setdefault(name, []).append(index)
         columns.extra[index] = label_for(index)
-    # A full-name column is only a name when there are no first/last columns.
+    # A full-name column is only a name when there are no first/last columns;
+    # a lone "Name" beside a first name and no last name is the surname
+    # (German "Vorname; Name").
     if "full_name" in columns.core and {"first_name", "last_name"} & set(columns.core):
         index = columns.core.pop("full_name")
-        columns.extra[index] = label_for(index)
+        lone = [fold(h) for h in headers].count("name") == 1
+        if "last_name" not in columns.core and fold(headers[index]) == "name" and lone:
+            columns.core["last_name"] = index
+        else:
+            columns.extra[index] = label_for(index)
     return columns
 
 

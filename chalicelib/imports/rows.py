@@ -14,6 +14,8 @@ from chalicelib.errors import ValidationError
 from chalicelib.formulas import unguarded
 from chalicelib.imports.headers import ColumnMap, column_label
 
+EXTENSION_FIELD = "phone extension"
+
 
 @dataclass
 class ParsedRow:
@@ -82,6 +84,9 @@ def parse_row(number: int, cells: list[str], columns: ColumnMap) -> ParsedRow:
         return row
     row.values = changes.values
     values = changes.values
+    if changes.phone_extension:
+        changes.warnings = [w for w in changes.warnings if w.field != "phone"]
+        row.warnings.append(("phone", _keep_extension(values, changes.phone_extension)))
     row.key = match_key(
         values.get("email"), values.get("phone"), values.get("phone_valid", False)
     ) or _row_key(values)
@@ -89,6 +94,15 @@ def parse_row(number: int, cells: list[str], columns: ColumnMap) -> ParsedRow:
     if not any(row.values.get(k) for k in ("first_name", "last_name", "email", "phone")):
         row.errors = [("email", "The row has no name, email or phone.")]
     return row
+
+
+def _keep_extension(values: dict[str, Any], extension: str) -> str:
+    """Keep a phone's extension in ``extra``; the report's note on it."""
+    extra = values.setdefault("extra", {})
+    if EXTENSION_FIELD not in extra and len(extra) < MAX_EXTRA_KEYS:
+        extra[EXTENSION_FIELD] = extension
+        return f"The extension {extension} is kept in extra as {EXTENSION_FIELD!r}."
+    return f"The extension {extension} was left out: extra has no room for it."
 
 
 def _row_key(values: dict[str, Any]) -> str:
