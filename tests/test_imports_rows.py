@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
 
 def _parse(header: list[str], cells: list[str]) -> dict[str, object]:
     from chalicelib.imports.headers import map_columns
@@ -98,3 +102,90 @@ def test_localised_outlook_phone_headers_are_phones() -> None:
     ]
     assert [field_for(h) for h in headers] == ["phone"] * len(headers)
     assert field_for("Business Fax") is None
+
+
+def _row(header: list[str], cells: list[str]) -> Any:
+    from chalicelib.imports.headers import map_columns
+    from chalicelib.imports.rows import parse_row
+
+    return parse_row(2, cells, map_columns(header))
+
+
+@pytest.mark.parametrize(
+    ("cell", "email", "others"),
+    [
+        (
+            "alice@example.com ::: alice.work@example.com",
+            "alice@example.com",
+            "alice.work@example.com",
+        ),
+        ("Ana Lima <ana@example.com>", "ana@example.com", None),
+        ("<angle@example.com>", "angle@example.com", None),
+        ("mailto:Mail.To@example.com", "mail.to@example.com", None),
+        ("MAILTO:m@example.com?subject=Hi", "m@example.com", None),
+        (
+            "a@example.com; b@example.com, c@example.com",
+            "a@example.com",
+            "b@example.com, c@example.com",
+        ),
+        ('"Doe, Jane" <jane@example.com>', "jane@example.com", None),
+    ],
+)
+def test_an_email_cell_holding_a_list_a_name_or_a_link_gives_its_address(
+    cell: str, email: str, others: str | None
+) -> None:
+    row = _row(["Email", "First name"], [cell, "Ann"])
+    assert not row.errors, row.errors
+    assert row.values["email"] == email
+    assert row.values["extra"].get("other emails") == others
+    assert bool(row.warnings) == bool(others)
+
+
+def test_an_invalid_email_beside_a_valid_phone_keeps_the_contact() -> None:
+    row = _row(["Email", "Phone", "First name"], ["not-an-email", "+1 415 555 0135", "Ann"])
+    assert not row.errors
+    assert (row.values["email"], row.values["phone"]) == (None, "+14155550135")
+    assert row.values["extra"] == {"invalid email": "not-an-email"}
+    assert row.key == "p#+14155550135"
+    ((field, message),) = row.warnings
+    assert field == "email" and "found by its phone" in message
+    # Without a valid phone nothing tells the contact apart: the row fails, naming email.
+    row = _row(["Email", "Phone", "First name"], ["not-an-email", "call reception", "Ann"])
+    assert [field for field, _ in row.errors] == ["email"]
+
+
+def test_over_long_values_are_cut_with_a_warning_not_the_contact_lost() -> None:
+    note = "n" * 10_001
+    row = _row(["Email", "First name", "Notes"], ["ann@example.com", "A" * 201, note])
+    assert not row.errors
+    assert len(row.values["first_name"]) == 200
+    assert row.values["extra"]["Notes"] == note[:10_000]
+    assert sorted(field for field, _ in row.warnings) == ["Notes", "first_name"]
+    # Extra fields over 64 KB in all: the longest go, each named.
+    header = ["Email", *[f"f{n}" for n in range(8)]]
+    row = _row(header, ["bo@example.com", *["x" * 9_000] * 8])
+    assert not row.errors
+    assert len(row.values["extra"]) == 7
+    assert [message for _, message in row.warnings] == [
+        "Left out: the extra fields are limited to 64 KB in all."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("full", "first", "last", "salutation"),
+    [
+        ("Ana Lima", "Ana", "Lima", None),
+        ("Doe, Jane", "Jane", "Doe", None),
+        ("Dr. John Smith", "John", "Smith", "Dr."),
+        ("Mary Ann O'Neil", "Mary Ann", "O'Neil", None),
+        ("Jean-Luc de la Fontaine", "Jean-Luc", "de la Fontaine", None),
+        ("John Smith Jr.", "John", "Smith Jr.", None),
+        ("Madonna", "Madonna", "", None),
+    ],
+)
+def test_a_full_name_column_is_split_as_people_write_names(
+    full: str, first: str, last: str, salutation: str | None
+) -> None:
+    row = _row(["Name", "Email"], [full, "ann@example.com"])
+    assert (row.values["first_name"], row.values["last_name"]) == (first, last)
+    assert row.values["extra"].get("salutation") == salutation

@@ -8,13 +8,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.contacts.models import ROW_PREFIX, match_key
-from chalicelib.contacts.normalize import MAX_EXTRA_KEYS
-from chalicelib.contacts.service import normalise
+from chalicelib.contacts.normalize import MAX_EXTRA_KEYS, MAX_EXTRA_VALUE_LENGTH
+from chalicelib.contacts.service import Changes, normalise
 from chalicelib.errors import ValidationError
 from chalicelib.formulas import unguarded
 from chalicelib.imports.headers import ColumnMap, column_label
+from chalicelib.imports.lenient import (
+    OTHER_EMAILS_FIELD,
+    SALUTATION_FIELD,
+    fit_lengths,
+    split_addresses,
+    split_full_name,
+)
 
 EXTENSION_FIELD = "phone extension"
+INVALID_EMAIL_FIELD = "invalid email"
 
 
 @dataclass
@@ -29,6 +37,9 @@ class ParsedRow:
     # (see contacts.models.match_key), else the row's own (see _row_key);
     # rows with the same key merge.
     key: str | None = None
+    # What the contact's own fields have no room for, kept in ``extra``.
+    other_emails: str = ""
+    salutation: str = ""
 
 
 def is_blank(cells: list[str]) -> bool:
@@ -38,6 +49,34 @@ def is_blank(cells: list[str]) -> bool:
 
 def parse_row(number: int, cells: list[str], columns: ColumnMap) -> ParsedRow:
     """The row's fields, normalised; a bad field fails the row, naming the field."""
+    row = ParsedRow(number=number)
+    raw = _core_values(cells, columns, row)
+    extra = _extra_values(cells, columns, row)
+    if cells.__class__ is not list:  # a workbook row with cells that hold no value
+        notes: dict[int, str] = getattr(cells, "notes", {})
+        row.warnings += [(columns.field_at(i), n + " Imported as empty.") for i, n in notes.items()]
+    row.warnings += fit_lengths(raw, extra)
+    raw["extra"] = extra
+    changes = _normalised(raw, row)
+    if changes is None:
+        return row
+    row.values = values = changes.values
+    if changes.phone_extension:
+        changes.warnings = [w for w in changes.warnings if w.field != "phone"]
+        row.warnings.append(
+            ("phone", _keep_in_extra(values, EXTENSION_FIELD, changes.phone_extension))
+        )
+    row.key = match_key(
+        values.get("email"), values.get("phone"), values.get("phone_valid", False)
+    ) or _row_key(values)
+    row.warnings += [(w.field, w.message) for w in changes.warnings]
+    if not any(row.values.get(k) for k in ("first_name", "last_name", "email", "phone")):
+        row.errors = [("email", "The row has no name, email or phone.")]
+    return row
+
+
+def _core_values(cells: list[str], columns: ColumnMap, row: ParsedRow) -> dict[str, Any]:
+    """Email, phone and names from their columns (a later column where the first is empty)."""
     raw: dict[str, Any] = {}
     for name, index in columns.core.items():
         value = _cell(cells, index)
@@ -45,10 +84,18 @@ def parse_row(number: int, cells: list[str], columns: ColumnMap) -> ParsedRow:
             for other in columns.fallbacks.get(name, ()):
                 value = value or _cell(cells, other)
         raw[name] = value
+    if email := raw.get("email"):
+        raw["email"], others = split_addresses(email)
+        if others:
+            row.other_emails = ", ".join(others)
     full_name = raw.pop("full_name", "")
     if full_name and not raw.get("first_name") and not raw.get("last_name"):
-        first, _, last = full_name.partition(" ")
-        raw["first_name"], raw["last_name"] = first, last
+        raw["first_name"], raw["last_name"], row.salutation = split_full_name(full_name)
+    return raw
+
+
+def _extra_values(cells: list[str], columns: ColumnMap, row: ParsedRow) -> dict[str, Any]:
+    """Every other column under its label; at most MAX_EXTRA_KEYS of them, saying so."""
     if len(cells) <= columns.width:
         # The usual row. Labels are unique (see map_columns): empty cells are left out.
         extra = {}
@@ -61,10 +108,12 @@ def parse_row(number: int, cells: list[str], columns: ColumnMap) -> ParsedRow:
         for index in range(columns.width, len(cells)):
             extra[column_label(index)] = _cell(cells, index)
         extra = {k: v for k, v in extra.items() if v != ""}
-    row = ParsedRow(number=number)
-    if cells.__class__ is not list:  # a workbook row with cells that hold no value
-        notes: dict[int, str] = getattr(cells, "notes", {})
-        row.warnings += [(columns.field_at(i), n + " Imported as empty.") for i, n in notes.items()]
+    for label, value in (
+        (OTHER_EMAILS_FIELD, row.other_emails),
+        (SALUTATION_FIELD, row.salutation),
+    ):
+        if value:
+            row.warnings.append((label, _keep_in_extra({"extra": extra}, label, value)))
     if len(extra) > MAX_EXTRA_KEYS:
         # Keep the contact (its email, phone, names); say what was left out.
         dropped = list(extra)[MAX_EXTRA_KEYS:]
@@ -76,33 +125,59 @@ def parse_row(number: int, cells: list[str], columns: ColumnMap) -> ParsedRow:
                 + ", ".join(dropped)[:500],
             )
         )
-    raw["extra"] = extra
+    return extra
+
+
+def _normalised(raw: dict[str, Any], row: ParsedRow) -> Changes | None:
+    """The contacts module's values for the row; ``None`` when it fails (the errors set)."""
     try:
-        changes = normalise(raw)
+        return normalise(raw)
     except ValidationError as exc:
-        row.errors = [(f, m) for f, messages in exc.errors.items() for m in messages]
-        return row
-    row.values = changes.values
-    values = changes.values
-    if changes.phone_extension:
-        changes.warnings = [w for w in changes.warnings if w.field != "phone"]
-        row.warnings.append(("phone", _keep_extension(values, changes.phone_extension)))
-    row.key = match_key(
-        values.get("email"), values.get("phone"), values.get("phone_valid", False)
-    ) or _row_key(values)
-    row.warnings += [(w.field, w.message) for w in changes.warnings]
-    if not any(row.values.get(k) for k in ("first_name", "last_name", "email", "phone")):
-        row.errors = [("email", "The row has no name, email or phone.")]
-    return row
+        changes = _without_bad_email(raw, exc, row)
+        if changes is None:
+            row.errors = [(f, m) for f, messages in exc.errors.items() for m in messages]
+        return changes
 
 
-def _keep_extension(values: dict[str, Any], extension: str) -> str:
-    """Keep a phone's extension in ``extra``; the report's note on it."""
+def _without_bad_email(
+    raw: dict[str, Any], error: ValidationError, row: ParsedRow
+) -> Changes | None:
+    """The row's values without an invalid email, when a valid phone finds the contact.
+
+    The address is kept in ``extra`` and the report says why it was not
+    used; without a valid phone, nothing would tell the contact apart: the
+    row fails, naming the email.
+    """
+    if set(error.errors) != {"email"} or not raw.get("phone"):
+        return None
+    try:
+        changes = normalise({**raw, "email": ""})
+    except ValidationError:
+        return None
+    if not changes.values.get("phone_valid"):
+        return None
+    reason = " ".join(error.errors["email"])
+    kept = _keep_in_extra(changes.values, INVALID_EMAIL_FIELD, raw["email"])
+    row.warnings.append(("email", f"Not used: {reason} {kept} The contact is found by its phone."))
+    return changes
+
+
+_WHAT = {
+    EXTENSION_FIELD: "The extension",
+    INVALID_EMAIL_FIELD: "The address",
+    OTHER_EMAILS_FIELD: "The other addresses",
+    SALUTATION_FIELD: "The title",
+}
+
+
+def _keep_in_extra(values: dict[str, Any], label: str, value: str) -> str:
+    """Keep a value the contact's fields have no room for in ``extra``; the report's note."""
     extra = values.setdefault("extra", {})
-    if EXTENSION_FIELD not in extra and len(extra) < MAX_EXTRA_KEYS:
-        extra[EXTENSION_FIELD] = extension
-        return f"The extension {extension} is kept in extra as {EXTENSION_FIELD!r}."
-    return f"The extension {extension} was left out: extra has no room for it."
+    what = f"{_WHAT[label]} {value[:200]}"
+    if label not in extra and len(extra) < MAX_EXTRA_KEYS:
+        extra[label] = value[:MAX_EXTRA_VALUE_LENGTH]
+        return f"{what} is kept in extra as {label!r}."
+    return f"{what} was left out: extra has no room for {label!r}."
 
 
 def _row_key(values: dict[str, Any]) -> str:
