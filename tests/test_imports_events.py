@@ -604,6 +604,22 @@ def test_a_few_nul_bytes_do_not_make_a_text_file_binary(
     assert names == ["Ann", "Bo"]
 
 
+def test_a_quote_never_closed_fails_the_job_naming_its_line(ana: User, directory: str) -> None:
+    """Not a 'completed' job with the rest of the file inside one note."""
+    data = (
+        b"Email,First Name,Notes\n"
+        b'q1@example.com,Q1,"a note\nover two lines"\n'
+        b'q2@example.com,Q2,"oops, no closing quote\n'
+        b"q3@example.com,Q3,fine\n"
+    )
+    drop_file(directory, "quotes.csv", data)
+    (job,) = finish_imports(ana, directory)
+    assert job["status"] == "failed", job
+    assert "A quote opened on line 4 is never closed" in job["failure_reason"]
+    (contact,) = contacts_of(ana, directory)  # the row before it, intact
+    assert contact["extra"]["Notes"] == "a note\nover two lines"
+
+
 def test_one_bad_byte_does_not_turn_a_utf8_file_into_mojibake(ana: User, directory: str) -> None:
     data = "email,first_name\njose@example.com,José\n".encode() + b"bad@example.com,B\xffd\n"
     drop_file(directory, "almost-utf8.csv", data)

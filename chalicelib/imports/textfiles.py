@@ -18,7 +18,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -152,16 +152,38 @@ def read_rows(stream: BinaryIO) -> tuple[TextFormat, Iterator[list[str]]]:
     if first.strip().lower().startswith("sep=") and len(first.strip()) == 5:
         # Excel's "sep=;" line names the delimiter and is no row.
         fmt = TextFormat(encoding=fmt.encoding, delimiter=first.strip()[4])
-        return fmt, _rows(csv.reader(text, delimiter=fmt.delimiter), first_line=2)
+        return fmt, _rows(csv.reader(_ended(text), delimiter=fmt.delimiter), first_line=2)
     text.seek(0)
-    return fmt, _rows(csv.reader(text, delimiter=fmt.delimiter))
+    return fmt, _rows(csv.reader(_ended(text), delimiter=fmt.delimiter))
+
+
+# A last line after the file's own: read as a row of its own it is dropped;
+# found inside a cell, a quote opened before it was never closed. (csv's
+# strict mode would say so too, but also refuses "John" Smith, which Excel
+# reads.) NULs never reach a cell, so no file can hold this line.
+_END = "\x00end of file\x00"
+
+
+def _ended(text: Iterable[str]) -> Iterator[str]:
+    yield from text
+    yield _END + "\n"  # a line of its own: csv ends a record with each line it is given
 
 
 def _rows(reader: Any, first_line: int = 1) -> Iterator[list[str]]:
     if first_line > 1:
         yield []  # keeps row numbers those of the file: the sep= line is row 1
+    line = reader.line_num
     try:
         for row in reader:
+            if row and _END in row[-1]:
+                if row == [_END]:
+                    return
+                raise UnreadableFileError(
+                    f"A quote opened on line {line + first_line} is never closed, so the "
+                    "rest of the file would be one cell. Close the quote (or remove it) "
+                    "and import the file again."
+                )
+            line = reader.line_num
             # A NUL is never meant; keep the rest of the cell.
             yield [cell.replace("\x00", "") for cell in row]
     except csv.Error as exc:
