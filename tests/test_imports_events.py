@@ -522,6 +522,25 @@ def test_the_report_never_holds_a_runnable_formula(ana: User, directory: str) ->
     assert not any(cell.startswith(("=", "+", "-", "@")) for line in report for cell in line)
 
 
+def test_a_read_me_sheet_describing_the_fields_is_passed_over(ana: User, directory: str) -> None:
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    guide = workbook.active
+    guide.title = "Read me"
+    for line in (["Field", "Description"], ["Email", "The contact's email (required)"]):
+        guide.append(line)
+    guide.append(["Phone", "With the country code, e.g. +44 20 7946 0018"])
+    contacts = workbook.create_sheet("Contacts")
+    for line in (["Email", "Phone"], ["ann@example.com", "+44 20 7946 0018"], ["bo@example.com"]):
+        contacts.append(line)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    drop_file(directory, "template.xlsx", buffer.getvalue())
+    (job,) = finish_imports(ana, directory)
+    assert (job["status"], job["sheet"], job["created"]) == ("completed", "Contacts", 2), job
+
+
 def test_excel_error_cells_import_empty_and_the_report_names_them(
     ana: User, directory: str
 ) -> None:

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import zipfile
 from collections.abc import Callable, Iterator
@@ -106,23 +107,75 @@ def open_sheet(
         if not candidates:
             names = ", ".join(ws.title for ws in workbook.worksheets)
             raise UnreadableFileError(f"There is no sheet named {sheet_name!r} (sheets: {names}).")
+    fallback: tuple[str, Iterator[list[str]]] | None = None
     for worksheet in candidates:
-        # The sheet's <dimension> is never read: a wrong one would cut it short.
-        merges = _merged_ranges(workbook, worksheet)
-        rows = _filled(_checked(SheetReader(workbook, worksheet).rows()), merges)
-        head = []
-        for _ in range(HEADER_SEARCH_ROWS):
-            row = next(rows, None)
-            if row is None:
-                break
-            head.append(row)
-            if is_header(row):
-                # From the sheet's first row, so row numbers are the sheet's.
-                return worksheet.title, _chain(head, rows)
+        found = _contacts_of(workbook, worksheet, is_header)
+        if found is None:
+            continue
+        rows, has_contacts = found
+        if has_contacts or sheet_name is not None:
+            return worksheet.title, rows
+        # A header and no address under it: a "Read me" sheet's table of
+        # fields ("Email | The contact's email"). Taken only if no sheet after
+        # it has contacts.
+        fallback = fallback or (worksheet.title, rows)
+    if fallback is not None:
+        return fallback
     raise UnreadableFileError(
         "No sheet has a header row with an email or phone column "
         f"(sheets: {', '.join(ws.title for ws in workbook.worksheets)})."
     )
+
+
+def _contacts_of(
+    workbook: Any, worksheet: Any, is_header: Callable[[list[str]], bool]
+) -> tuple[Iterator[list[str]], bool] | None:
+    """The sheet's rows from its first, and whether an address follows its header row;
+    ``None`` when no header row is found in its first rows."""
+    # The sheet's <dimension> is never read: a wrong one would cut it short.
+    merges = _merged_ranges(workbook, worksheet)
+    rows = _filled(_checked(SheetReader(workbook, worksheet).rows()), merges)
+    head: list[list[str]] = []
+    for _ in range(HEADER_SEARCH_ROWS):
+        row = next(rows, None)
+        if row is None:
+            return None
+        head.append(row)
+        if is_header(row):
+            below, rest = _peek(rows, HEADER_SEARCH_ROWS)
+            # From the sheet's first row, so row numbers are the sheet's.
+            return _chain(head + below, rest), _has_an_address(row, below)
+    return None
+
+
+def _peek(rows: Iterator[list[str]], count: int) -> tuple[list[list[str]], Iterator[list[str]]]:
+    """The next ``count`` rows, and the rest; a damaged row among them is left for
+    the import to meet in its turn, after the rows before it."""
+    read: list[list[str]] = []
+    try:
+        read.extend(itertools.islice(rows, count))
+    except UnreadableFileError as exc:
+        return read, _raising(exc)
+    return read, rows
+
+
+def _raising(error: Exception) -> Iterator[list[str]]:
+    raise error
+    yield []  # a generator: raises when read, not when made
+
+
+def _has_an_address(header: list[str], rows: list[list[str]]) -> bool:
+    """Whether any row holds an email-like or phone-like value under its header's column."""
+    from chalicelib.imports.headers import map_columns
+
+    columns = map_columns(header)
+    email, phone = columns.core.get("email"), columns.core.get("phone")
+    for row in rows:
+        if email is not None and email < len(row) and "@" in row[email]:
+            return True
+        if phone is not None and phone < len(row) and sum(c.isdigit() for c in row[phone]) >= 6:
+            return True
+    return False
 
 
 def _load(stream: BinaryIO) -> Any:
