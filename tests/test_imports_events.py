@@ -161,6 +161,36 @@ def test_encodings_and_delimiters(ana: User, directory: str, data: str, encoding
 
 
 @pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        (
+            "Email;Имя;Фамилия\nm@example.ru;Мария;Иванова\na@example.ru;Александр;Петров\n",
+            "cp1251",
+        ),
+        ("Email,名前,姓\nh@example.jp,花子,佐藤\nt@example.jp,太郎,山田\n", "cp932"),
+        ("Email,名字,姓\nw@example.cn,小明,王\nl@example.cn,华,李\n", "gb18030"),
+        ("Email,이름,성\nm@example.kr,민준,김\ns@example.kr,서연,이\n", "cp949"),
+        ("Email;Όνομα;Επώνυμο\nm@example.gr;Μαρία;Παπαδοπούλου\n", "cp1253"),
+        # Western text stays Windows-1252, however few its accents.
+        (
+            "Email;Ville;Remarque\ne@example.fr;Besançon;Éloïse\nl@example.fr;Noël;l’Été — 12 €\n",
+            "cp1252",
+        ),
+    ],
+)
+def test_other_scripts_legacy_code_pages_are_read_right(
+    ana: User, directory: str, text: str, encoding: str
+) -> None:
+    """Excel's "CSV" on a Russian, Japanese, Chinese, Korean or Greek Windows, not mojibake."""
+    drop_file(directory, "legacy.csv", text.encode(encoding))
+    (job,) = finish_imports(ana, directory)
+    assert job["status"] == "completed", job
+    rows = [line.split(text[5]) for line in text.splitlines()[1:]]
+    got = {c["email"]: list(c["extra"].values()) for c in contacts_of(ana, directory)}
+    assert got == {row[0]: row[1:] for row in rows}
+
+
+@pytest.mark.parametrize(
     ("header", "row"),
     [
         (

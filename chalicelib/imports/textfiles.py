@@ -3,10 +3,11 @@
 Encoding: a byte-order mark decides (UTF-8, UTF-16 LE/BE, as Excel's "CSV
 UTF-8" and "Unicode text" write); else UTF-16 without a BOM shows as NUL
 bytes in every other place; else the whole file is checked as UTF-8; else it
-is Windows-1252, what Excel writes in Western Europe and the Americas.
+is Windows-1252, what Excel writes in Western Europe and the Americas,
+unless it reads as the code page of another script (Cyrillic, Greek,
+Hebrew, Arabic, Japanese, Chinese, Korean; see :func:`_legacy_encoding`).
 Never latin-1: it decodes anything and silently turns ``’`` and ``€`` into
-control characters. (charset-normalizer was tried and rejected: on short
-Western files it picks cp1250 and turns ``è`` into ``č``.)
+control characters.
 
 Delimiter: ``,`` ``;`` tab ``|`` — whichever splits the first lines into the
 same number of fields, more than one. Quoted line breaks and doubled quotes
@@ -94,7 +95,51 @@ def _utf8_or_cp1252(stream: BinaryIO) -> str:
         stream.seek(0)
     if bad == 0:
         return "utf-8"
-    return UTF8_LENIENT if good >= bad and good > 0 else "cp1252"
+    if good >= bad and good > 0:
+        return UTF8_LENIENT
+    return _legacy_encoding(stream)
+
+
+# Code pages of other scripts that exports still write (Excel's "CSV" in
+# Japanese, Chinese, Korean, Russian, Greek, Arabic and Hebrew Windows), in
+# the order that breaks a tie: a multi-byte reading that decodes at all says
+# more than a single-byte one, which decodes almost anything.
+NON_WESTERN = ("cp932", "gb18030", "cp949", "big5", "cp1251", "cp1253", "cp1256", "cp1255")
+# How much messier the cp1252 reading must be than the best other one.
+# Western text read as cp1252 measures 0; other scripts 0.03 to 2.
+_MESS_MARGIN = 0.02
+
+
+def _legacy_encoding(stream: BinaryIO) -> str:
+    """cp1252, unless the file reads clearly better in another script's code page.
+
+    charset-normalizer judges: how messy the text reads as cp1252 (its mess
+    ratio: accents where no language puts them, symbols inside words),
+    against its best reading among the code pages of other scripts. Asked
+    to choose among all code pages at once it takes Western files for
+    cp1250 or cp1256 as often as cp1252, so cp1252 is kept unless the other
+    reading is clearly cleaner. Central European (cp1250) and Mac Roman
+    files read as cp1252 still: to that measure they are as clean.
+    """
+    try:
+        sample = stream.read(_SAMPLE_BYTES)
+    finally:
+        stream.seek(0)
+    if len(sample) == _SAMPLE_BYTES:
+        sample = sample[: sample.rfind(b"\n") + 1] or sample  # no character cut in two
+    from charset_normalizer import from_bytes
+    from charset_normalizer.md import mess_ratio
+
+    western = mess_ratio(sample.decode("cp1252", "replace"), maximum_threshold=1.0)
+    if western <= _MESS_MARGIN:
+        return "cp1252"
+    readings = sorted(
+        from_bytes(sample, cp_isolation=list(NON_WESTERN)),
+        key=lambda m: (round(m.chaos, 2), -round(m.coherence, 2), NON_WESTERN.index(m.encoding)),
+    )
+    if not readings or readings[0].chaos + _MESS_MARGIN >= western:
+        return "cp1252"
+    return str(readings[0].encoding)
 
 
 def detect_delimiter(sample: str) -> str:
