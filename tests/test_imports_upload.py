@@ -181,6 +181,44 @@ def test_multipart_csv_is_imported(ana: User, directory: str) -> None:
     assert [c["first_name"] for c in contacts_of(ana, directory)] == ["Bea"]
 
 
+def test_an_import_reads_national_phones_in_the_region_it_is_given(
+    ana: User, directory: str
+) -> None:
+    """A French list of 06… numbers is valid French mobiles, found again on re-import."""
+    data = b"Nom;Prenom;Telephone\nDurand;Lea;06 12 34 56 78\nMartin;Hugo;01 23 45 67 89\n"
+    body, content_type = multipart(
+        {"directory_id": directory, "phone_region": "fr"}, ("fr.csv", data)
+    )
+    status, job, _ = upload(ana, body, content_type)
+    assert (status, job["phone_region"]) == (202, "FR"), job
+    (done,) = finish_imports(ana, directory)
+    assert (done["status"], done["created"]) == ("completed", 2), done
+    phones = sorted((c["phone"], c["phone_valid"]) for c in contacts_of(ana, directory))
+    assert phones == [("+33123456789", True), ("+33612345678", True)]
+    status, job, _ = ana.post(
+        "/api/contacts/imports",
+        {"directory_id": directory, "filename": "fr.csv", "phone_region": "FR"},
+    )
+    assert status == 201, job
+    requests.put(job["upload"]["url"], data=data, timeout=10)
+    again = finish_imports(ana, directory)[0]
+    assert (again["created"], again["skipped"]) == (0, 2), again
+
+
+@pytest.mark.parametrize("region", ["XX", "France", "+33"])
+def test_an_unknown_phone_region_is_a_400_naming_it(ana: User, directory: str, region: str) -> None:
+    status, problem, _ = ana.post(
+        "/api/contacts/imports",
+        {"directory_id": directory, "filename": "a.csv", "phone_region": region},
+    )
+    assert status == 400 and "phone_region" in problem["errors"], problem
+    body, content_type = multipart(
+        {"directory_id": directory, "phone_region": region}, ("a.csv", b"email\na@example.com\n")
+    )
+    status, problem, _ = upload(ana, body, content_type)
+    assert status == 400 and "phone_region" in problem["errors"], problem
+
+
 def test_presigned_upload_for_any_size(ana: User, directory: str) -> None:
     status, job, _ = ana.post(
         "/api/contacts/imports", {"directory_id": directory, "filename": "../../big list.csv"}

@@ -70,6 +70,16 @@ def default_region() -> str:
     return settings().default_phone_region
 
 
+def clean_region(value: str, field: str = "phone_region") -> str:
+    """A region code phone numbers can be read in (``FR``, ``gb``): upper-cased."""
+    import phonenumbers
+
+    code = value.strip().upper()
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise FieldError(field, "Use a two-letter country code such as FR, GB or US.")
+    return code
+
+
 def clean_name(value: str, field: str) -> str:
     if value.isascii() and value.isprintable():
         # Most names: no control character to drop, and spaces are the only

@@ -44,13 +44,17 @@ class Changes:
     phone_extension: str | None = None
 
 
-def normalise(fields: dict[str, Any]) -> Changes:
-    """Normalise every field sent; one :class:`ValidationError` lists all bad fields."""
+def normalise(fields: dict[str, Any], phone_region: str | None = None) -> Changes:
+    """Normalise every field sent; one :class:`ValidationError` lists all bad fields.
+
+    A phone without a country code is read as ``phone_region``'s (default:
+    the configured one).
+    """
     changes = Changes()
     errors: dict[str, list[str]] = {}
     for name, value in fields.items():
         try:
-            _normalise_field(changes, name, value)
+            _normalise_field(changes, name, value, phone_region)
         except normalize.FieldError as exc:
             errors.setdefault(exc.field, []).append(exc.message)
     if errors:
@@ -58,13 +62,13 @@ def normalise(fields: dict[str, Any]) -> Changes:
     return changes
 
 
-def _normalise_field(changes: Changes, name: str, value: Any) -> None:
+def _normalise_field(changes: Changes, name: str, value: Any, region: str | None) -> None:
     if name in ("first_name", "last_name"):
         changes.values[name] = normalize.clean_name(value or "", name)
     elif name == "email":
         changes.values["email"] = normalize.clean_email(value or "")
     elif name == "phone":
-        phone = normalize.clean_phone(value or "")
+        phone = normalize.clean_phone(value or "", region)
         changes.values["phone"] = phone.value if phone else None
         changes.values["phone_valid"] = bool(phone and phone.valid)
         if phone and phone.warning:

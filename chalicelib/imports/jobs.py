@@ -46,17 +46,37 @@ def safe_filename(name: str) -> str:
 
 
 def create_upload_job(
-    owner_id: str, directory_id: str, filename: str, *, sheet: str | None = None
+    owner_id: str,
+    directory_id: str,
+    filename: str,
+    *,
+    sheet: str | None = None,
+    phone_region: str | None = None,
 ) -> ImportRecord:
     """A pending job for a file the client is about to upload."""
     get_directory(owner_id, directory_id)
     if not filename.strip():
         raise ValidationError.for_field("filename", "Give the file's name.")
+    region = _region(phone_region)
     import_id = new_id()
     name = safe_filename(filename)
     key = f"{IMPORTS_PREFIX}{directory_id}/{import_id}/{name}"
     bucket = settings().files_bucket
-    return _new_job(owner_id, import_id, directory_id, name, bucket, key, sheet=sheet)
+    return _new_job(
+        owner_id, import_id, directory_id, name, bucket, key, sheet=sheet, phone_region=region
+    )
+
+
+def _region(value: str | None) -> str | None:
+    """The import's phone region, checked; ``None`` for the configured default."""
+    if value is None or not value.strip():
+        return None
+    from chalicelib.contacts.normalize import FieldError, clean_region
+
+    try:
+        return clean_region(value)
+    except FieldError as exc:
+        raise ValidationError.for_field(exc.field, exc.message) from None
 
 
 def _new_job(
@@ -69,6 +89,7 @@ def _new_job(
     *,
     sheet: str | None = None,
     sequencer: str | None = None,
+    phone_region: str | None = None,
 ) -> ImportRecord:
     now = utcnow()
     job = ImportRecord(
@@ -82,6 +103,7 @@ def _new_job(
         source_key=key,
         source_sequencer=sequencer,
         sheet=sheet.strip() if sheet and sheet.strip() else None,
+        phone_region=phone_region,
         created_at=now,
         updated_at=now,
     )
@@ -249,6 +271,7 @@ def job_out(job: ImportRecord) -> dict[str, Any]:
         "status": job.status,
         "filename": job.filename,
         "sheet": job.sheet,
+        "phone_region": job.phone_region,
         "total_rows": int(job.total_rows),
         "created": int(job.created),
         "updated": int(job.updated),

@@ -56,6 +56,8 @@ class ImportRecord(Model):
     source_sequencer = UnicodeAttribute(null=True)
     source_etag = UnicodeAttribute(null=True)
     sheet = UnicodeAttribute(null=True)
+    # The region of phones written without a country code (default: the configured one).
+    phone_region = UnicodeAttribute(null=True)
     failure_reason = UnicodeAttribute(null=True)
     report_key = UnicodeAttribute(null=True)
 

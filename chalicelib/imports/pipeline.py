@@ -301,7 +301,7 @@ def _import_rows(
                     number += 1
                     consumed += 1
                     if not is_blank(cells):
-                        chunk.append(parse_row(number, cells, columns))
+                        chunk.append(parse_row(number, cells, columns, job.phone_region))
                     if consumed >= CHUNK_ROWS:
                         break
             except UnreadableFileError as exc:

@@ -35,6 +35,10 @@ MULTIPART = ["multipart/form-data"]
         FormField("directory_id", "The directory to import into.", required=True),
         FormField("file", "The CSV or XLSX file.", required=True, file=True),
         FormField("sheet", "The workbook's sheet to read (default: found by its header)."),
+        FormField(
+            "phone_region",
+            "Country code (FR, GB…) for phones written without one (default: the server's).",
+        ),
     ),
     response=lambda: schemas.ImportJobOut,
     status=202,
@@ -73,7 +77,13 @@ def upload_import(user: UserRecord) -> Any:
     sheet = form.fields.get("sheet")
     if sheet is not None and len(sheet) > 200:
         raise ValidationError.for_field("sheet", "Use at most 200 characters.")
-    job = jobs.create_upload_job(user.user_id, directory_id.strip(), upload.filename, sheet=sheet)
+    job = jobs.create_upload_job(
+        user.user_id,
+        directory_id.strip(),
+        upload.filename,
+        sheet=sheet,
+        phone_region=form.fields.get("phone_region"),
+    )
     jobs.store_upload(job, upload.data, upload.content_type)
     return accepted(jobs.job_out(job))
 
@@ -90,7 +100,13 @@ def upload_import(user: UserRecord) -> Any:
 @authenticated
 def request_upload(user: UserRecord) -> Any:
     body = parse_body(current_request(), schemas.UploadRequestBody)
-    job = jobs.create_upload_job(user.user_id, body.directory_id, body.filename, sheet=body.sheet)
+    job = jobs.create_upload_job(
+        user.user_id,
+        body.directory_id,
+        body.filename,
+        sheet=body.sheet,
+        phone_region=body.phone_region,
+    )
     return created({**jobs.job_out(job), "upload": jobs.upload_url(job)})
 
 

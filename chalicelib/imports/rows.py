@@ -47,8 +47,14 @@ def is_blank(cells: list[str]) -> bool:
     return not "".join(cells).strip()  # one string scan, not a generator per cell
 
 
-def parse_row(number: int, cells: list[str], columns: ColumnMap) -> ParsedRow:
-    """The row's fields, normalised; a bad field fails the row, naming the field."""
+def parse_row(
+    number: int, cells: list[str], columns: ColumnMap, phone_region: str | None = None
+) -> ParsedRow:
+    """The row's fields, normalised; a bad field fails the row, naming the field.
+
+    Phones without a country code are read as ``phone_region``'s (the
+    import's option; default: the configured region).
+    """
     row = ParsedRow(number=number)
     raw = _core_values(cells, columns, row)
     extra = _extra_values(cells, columns, row)
@@ -57,7 +63,7 @@ def parse_row(number: int, cells: list[str], columns: ColumnMap) -> ParsedRow:
         row.warnings += [(columns.field_at(i), n + " Imported as empty.") for i, n in notes.items()]
     row.warnings += fit_lengths(raw, extra)
     raw["extra"] = extra
-    changes = _normalised(raw, row)
+    changes = _normalised(raw, row, phone_region)
     if changes is None:
         return row
     row.values = values = changes.values
@@ -128,19 +134,19 @@ def _extra_values(cells: list[str], columns: ColumnMap, row: ParsedRow) -> dict[
     return extra
 
 
-def _normalised(raw: dict[str, Any], row: ParsedRow) -> Changes | None:
+def _normalised(raw: dict[str, Any], row: ParsedRow, region: str | None) -> Changes | None:
     """The contacts module's values for the row; ``None`` when it fails (the errors set)."""
     try:
-        return normalise(raw)
+        return normalise(raw, region)
     except ValidationError as exc:
-        changes = _without_bad_email(raw, exc, row)
+        changes = _without_bad_email(raw, exc, row, region)
         if changes is None:
             row.errors = [(f, m) for f, messages in exc.errors.items() for m in messages]
         return changes
 
 
 def _without_bad_email(
-    raw: dict[str, Any], error: ValidationError, row: ParsedRow
+    raw: dict[str, Any], error: ValidationError, row: ParsedRow, region: str | None
 ) -> Changes | None:
     """The row's values without an invalid email, when a valid phone finds the contact.
 
@@ -151,7 +157,7 @@ def _without_bad_email(
     if set(error.errors) != {"email"} or not raw.get("phone"):
         return None
     try:
-        changes = normalise({**raw, "email": ""})
+        changes = normalise({**raw, "email": ""}, region)
     except ValidationError:
         return None
     if not changes.values.get("phone_valid"):

@@ -15,6 +15,11 @@ class UploadRequestBody(BaseModel):
     directory_id: str = Field(min_length=1, max_length=100)
     filename: str = Field(min_length=1, max_length=1000)
     sheet: str | None = Field(default=None, max_length=200)
+    phone_region: str | None = Field(
+        default=None,
+        max_length=10,
+        description="Country code for phones written without one (default: the server's).",
+    )
 
 
 class _Out(BaseModel):
@@ -33,6 +38,7 @@ class ImportJobOut(_Out):
     status: Literal["pending", "processing", "completed", "completed_with_errors", "failed"]
     filename: str
     sheet: str | None
+    phone_region: str | None
     total_rows: int
     created: int
     updated: int
