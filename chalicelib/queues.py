@@ -17,6 +17,8 @@ def queue_url(logical: str) -> str:
     return url
 
 
-def send(logical: str, message: dict[str, Any]) -> None:
-    """Put one JSON message on the queue named ``logical``."""
-    client("sqs").send_message(QueueUrl=queue_url(logical), MessageBody=json.dumps(message))
+def send(logical: str, message: dict[str, Any], delay_seconds: int = 0) -> None:
+    """Put one JSON message on the queue named ``logical``, seen after ``delay_seconds``."""
+    client("sqs").send_message(
+        QueueUrl=queue_url(logical), MessageBody=json.dumps(message), DelaySeconds=delay_seconds
+    )

@@ -1,8 +1,12 @@
 """The queue pump: what Lambda's SQS event source mapping does, on one machine.
 
 For every ``@app.on_sqs_message`` handler of the Chalice app, a thread
-long-polls its queue, invokes the handler with a real-shaped SQS event, then
-deletes the messages that succeeded. A handler that raises leaves the whole
+long-polls its queue (the imports queue gets ``CRM_PUMP_WORKERS`` of them,
+default 4, as Lambda runs batches side by side: one user's big import never
+holds up another's), invokes the handler with a real-shaped SQS event, then
+deletes the messages that succeeded. The other queues keep one thread:
+moto's conditional writes are not atomic across threads, and they are what
+keeps one send per delivery. A handler that raises leaves the whole
 batch; one that returns ``batchItemFailures`` leaves just those messages.
 Left messages come back after the visibility timeout and, after the
 queue's ``maxReceiveCount``, move to its dead-letter queue, as on AWS.
@@ -12,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import threading
 import time
 import uuid
@@ -19,6 +24,8 @@ from dataclasses import dataclass
 from typing import Any
 
 log = logging.getLogger("local.pump")
+
+WORKERS = 4  # import batches handled at once
 
 
 @dataclass
@@ -154,13 +161,19 @@ def main() -> None:
     stop = threading.Event()
     threads = []
     sqs = client("sqs")  # boto3 clients are thread-safe
+    import_workers = max(1, int(os.environ.get("CRM_PUMP_WORKERS", str(WORKERS))))
     for source in sources(app_module):
-        thread = threading.Thread(
-            target=run_forever, args=(sqs, source, stop), name=source.name, daemon=True
-        )
-        thread.start()
-        threads.append(thread)
-        log.info("pumping %s -> %s", source.queue_name, source.name)
+        workers = import_workers if source.name == "import_contacts" else 1
+        for number in range(workers):
+            thread = threading.Thread(
+                target=run_forever,
+                args=(sqs, source, stop),
+                name=f"{source.name}-{number}",
+                daemon=True,
+            )
+            thread.start()
+            threads.append(thread)
+        log.info("pumping %s -> %s (%d workers)", source.queue_name, source.name, workers)
     try:
         while True:
             time.sleep(3600)

@@ -455,6 +455,79 @@ def test_a_redelivered_message_cannot_run_a_job_twice_at_once(ana: User, directo
         pipeline.run_import(record, lambda: 60_000)
 
 
+def test_two_imports_into_one_directory_take_turns_and_count_each_contact_once(
+    ana: User, directory: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same file uploaded twice at once (a double click): while one import writes,
+    the other waits in a delayed message; it then finds every contact there."""
+    import threading
+
+    from chalicelib.imports import pipeline
+    from chalicelib.imports.handlers import jobs_of
+    from chalicelib.imports.writer import ChunkWriter
+
+    monkeypatch.setattr(pipeline, "DIRECTORY_BUSY_DELAY_SECONDS", 0)
+    run_queue("imports")  # the bucket's s3:TestEvent
+    data = b"email\n" + b"".join(b"p%d@example.com\n" % n for n in range(30))
+    drop_file(directory, "list.csv", data)
+    drop_file(directory, "list (1).csv", data)
+    from chalicelib.aws import client
+    from chalicelib.config import settings
+
+    sqs = client("sqs")
+    url = sqs.get_queue_url(QueueName=settings().queue_name("imports"))["QueueUrl"]
+    events = [
+        json.loads(m["Body"])
+        for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    ]
+    first, second = (jobs_of(event)[0] for event in events)
+    writing, may_finish = threading.Event(), threading.Event()
+    write = ChunkWriter.write
+
+    def slow_write(self: ChunkWriter, rows: Any, tag: Any = None) -> Any:
+        writing.set()
+        may_finish.wait(10)
+        return write(self, rows, tag)
+
+    monkeypatch.setattr(ChunkWriter, "write", slow_write)
+    runner = threading.Thread(target=pipeline.run_import, args=(first, lambda: 900_000))
+    runner.start()
+    assert writing.wait(10)
+    pipeline.run_import(second, lambda: 900_000)  # the directory is taken: it waits
+    second.refresh()
+    assert (second.status, second.rows_done) == ("pending", 0)
+    may_finish.set()
+    runner.join(10)
+    finish_imports(ana, directory)  # the delayed continuation runs the second import
+    jobs = {
+        j["id"]: j for j in ana.get(f"/api/contacts/imports?directory={directory}")[1]["results"]
+    }
+    assert (jobs[first.import_id]["created"], jobs[second.import_id]["created"]) == (30, 0)
+    assert jobs[second.import_id]["status"] == "completed"
+    assert ana.get(f"/api/directory/directories/{directory}")[1]["contact_count"] == 30
+
+
+def test_an_import_whose_directory_is_deleted_before_it_starts_fails_saying_so(
+    ana: User, directory: str
+) -> None:
+    from chalicelib.aws import client
+    from chalicelib.config import settings
+    from chalicelib.directories.models import DirectoryRecord
+    from chalicelib.imports import pipeline
+    from chalicelib.imports.handlers import jobs_of
+
+    run_queue("imports")  # the bucket's s3:TestEvent
+    drop_file(directory, "late.csv", b"email\nlate@example.com\n")
+    sqs = client("sqs")
+    url = sqs.get_queue_url(QueueName=settings().queue_name("imports"))["QueueUrl"]
+    (job,) = jobs_of(json.loads(sqs.receive_message(QueueUrl=url)["Messages"][0]["Body"]))
+    DirectoryRecord(ana.id, directory).delete()  # gone after the event, before the run
+    pipeline.run_import(job, lambda: 900_000)
+    job.refresh()
+    assert job.status == "failed" and "deleted" in (job.failure_reason or ""), job.failure_reason
+    assert DirectoryRecord.count(ana.id) == 0  # the lease did not bring it back
+
+
 @pytest.mark.parametrize(
     ("name", "data", "first_name"),
     [

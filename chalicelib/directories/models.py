@@ -29,5 +29,9 @@ class DirectoryRecord(Model):
     by_id = DirectoryById()
     name = UnicodeAttribute()
     contact_count = NumberAttribute(default=0)
+    # The import writing into the directory, and until when (see imports.pipeline):
+    # one at a time, so two imports of the same new contacts cannot both count them.
+    import_lease = UnicodeAttribute(null=True)
+    import_lease_until = UTCDateTimeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()

@@ -60,6 +60,11 @@ REPORT_HEADER = ["row", "outcome", "field", "message"]
 _DOWNLOAD_BYTES = 1024 * 1024
 
 
+# How long an import waits, in a delayed message, for another import into
+# the same directory to end its run.
+DIRECTORY_BUSY_DELAY_SECONDS = 30
+
+
 class JobBusyError(RuntimeError):
     """Another run holds the job's lease; the message is retried after it ends."""
 
@@ -71,23 +76,88 @@ def run_import(job: ImportRecord, remaining_ms: Callable[[], int]) -> None:
     redelivered while the run goes on (a visibility timeout shorter than the
     run) cannot start a second run of the same rows; it raises
     :class:`JobBusyError` and SQS retries it after the lease is over.
+
+    It also holds the directory's import lease: two imports into one
+    directory (the same file uploaded twice at once) take turns, since each
+    counts as created the new contacts it read as missing. The one that
+    finds the directory taken waits in a delayed message.
     """
     if job.status in models.FINISHED:
         log.info("import %s already %s; nothing to do", job.import_id, job.status)
         return
     _take_lease(job, remaining_ms())
+    more = True
     try:
-        with _collector_for_bulk_work():
-            more = _run(job, remaining_ms)
+        if not _take_directory(job, remaining_ms()):
+            if _directory_exists(job):
+                log.info("import %s waits: another import is writing its directory", job.import_id)
+                if not int(job.rows_done):
+                    _set(job, status=models.PENDING)  # not started, as its counts say
+                _continue_later(job, DIRECTORY_BUSY_DELAY_SECONDS)
+            else:
+                _fail(job, "The directory was deleted before the file was imported.")
+            return
+        try:
+            with _collector_for_bulk_work():
+                more = _run(job, remaining_ms)
+        finally:
+            _release_directory(job)
     finally:
         job.update(actions=[ImportRecord.lease_until.remove()])
     if more:
-        # Queued after the lease is gone, so the next run can take it at once.
-        queues.send(
-            "imports",
-            {"kind": CONTINUE_IMPORT, "owner_id": job.owner_id, "import_id": job.import_id},
-        )
+        # Queued after the leases are gone, so the next run can take them at once.
+        _continue_later(job)
         log.info("import %s continues in a new run after %d rows", job.import_id, job.rows_done)
+
+
+def _continue_later(job: ImportRecord, delay_seconds: int = 0) -> None:
+    message = {"kind": CONTINUE_IMPORT, "owner_id": job.owner_id, "import_id": job.import_id}
+    queues.send("imports", message, delay_seconds=delay_seconds)
+
+
+def _take_directory(job: ImportRecord, milliseconds: int) -> bool:
+    """Take the directory's import lease for this run; False when another import holds it."""
+    now = utcnow()
+    free = (
+        DirectoryRecord.import_lease_until.does_not_exist()
+        | (DirectoryRecord.import_lease_until < now)
+        | (DirectoryRecord.import_lease == job.import_id)
+    )
+    try:
+        DirectoryRecord(job.owner_id, job.directory_id).update(
+            actions=[
+                DirectoryRecord.import_lease.set(job.import_id),
+                DirectoryRecord.import_lease_until.set(now + timedelta(milliseconds=milliseconds)),
+            ],
+            condition=DirectoryRecord.directory_id.exists() & free,
+        )
+    except UpdateError as exc:
+        if condition_failed(exc):
+            return False
+        raise
+    return True
+
+
+def _directory_exists(job: ImportRecord) -> bool:
+    try:
+        DirectoryRecord.get(job.owner_id, job.directory_id, consistent_read=True)
+    except DirectoryRecord.DoesNotExist:
+        return False
+    return True
+
+
+def _release_directory(job: ImportRecord) -> None:
+    try:
+        DirectoryRecord(job.owner_id, job.directory_id).update(
+            actions=[
+                DirectoryRecord.import_lease.remove(),
+                DirectoryRecord.import_lease_until.remove(),
+            ],
+            condition=DirectoryRecord.import_lease == job.import_id,
+        )
+    except UpdateError as exc:
+        if not condition_failed(exc):  # deleted meanwhile, or the lease ran out and moved on
+            raise
 
 
 _bulk = threading.Lock()
