@@ -70,3 +70,12 @@ def workbook_with(rows: list[list[Any]], after_sheet_data: str) -> bytes:
                 data = data.replace(b"</sheetData>", after_sheet_data.encode())
             target.writestr(item, data)
     return out.getvalue()
+
+
+def imports_queue() -> tuple[Any, str]:
+    """The SQS client and the imports queue's URL, to look at its messages."""
+    from chalicelib.aws import client
+    from chalicelib.config import settings
+
+    sqs = client("sqs")
+    return sqs, sqs.get_queue_url(QueueName=settings().queue_name("imports"))["QueueUrl"]

@@ -18,6 +18,7 @@ from tests.imports_helpers import (
     contacts_of,
     drop_file,
     finish_imports,
+    imports_queue,
     workbook_with,
 )
 
@@ -77,11 +78,8 @@ def test_the_same_event_twice_imports_once(ana: User, directory: str) -> None:
     from chalicelib.imports.handlers import handle_import_message
 
     drop_file(directory, "list.csv", b"email,name\nann@example.com,Ann Lee\n")
-    from chalicelib.aws import client
-    from chalicelib.config import settings
 
-    sqs = client("sqs")
-    url = sqs.get_queue_url(QueueName=settings().queue_name("imports"))["QueueUrl"]
+    sqs, url = imports_queue()
     message = sqs.receive_message(QueueUrl=url)["Messages"][0]
     event = json.loads(message["Body"])
     handle_import_message(event, lambda: 900_000)
@@ -366,8 +364,7 @@ def test_a_file_deleted_before_it_is_read_fails_its_job_at_once(ana: User, direc
     drop_file(directory, "gone.csv", b"email\ngone@example.com\n")
     client("s3").delete_object(Bucket=settings().files_bucket, Key=f"imports/{directory}/gone.csv")
     (job,) = finish_imports(ana, directory)
-    sqs = client("sqs")
-    url = sqs.get_queue_url(QueueName=settings().queue_name("imports"))["QueueUrl"]
+    sqs, url = imports_queue()
     left = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
     # Handled and deleted, not left to be retried towards the dead-letter queue.
     assert left["ApproximateNumberOfMessagesNotVisible"] == "0"
@@ -380,8 +377,6 @@ def test_a_run_that_stops_mid_chunk_counts_every_contact_once(
     ana: User, directory: str, monkeypatch: pytest.MonkeyPatch, stop_after: str
 ) -> None:
     """A Lambda run killed after a chunk's writes (or after its counts) loses no count."""
-    from chalicelib.aws import client
-    from chalicelib.config import settings
     from chalicelib.imports import pipeline
 
     monkeypatch.setattr(pipeline, "CHUNK_ROWS", 10)
@@ -400,8 +395,7 @@ def test_a_run_that_stops_mid_chunk_counts_every_contact_once(
     monkeypatch.setattr(pipeline, "_save_progress", stopping)
     rows = "".join(f"p{n}@example.com,P{n}\n" for n in range(25))
     drop_file(directory, "big.csv", ("email,first_name\n" + rows).encode())
-    sqs = client("sqs")
-    url = sqs.get_queue_url(QueueName=settings().queue_name("imports"))["QueueUrl"]
+    sqs, url = imports_queue()
     sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "0"})
     (job,) = finish_imports(ana, directory)
     assert stops, "the run was never stopped"
@@ -425,11 +419,8 @@ def test_dead_letters_fail_the_job(
 
     monkeypatch.setattr(pipeline, "_import_rows", broken)
     drop_file(directory, "list.csv", b"email\nz@example.com\n")
-    from chalicelib.aws import client
-    from chalicelib.config import settings
 
-    sqs = client("sqs")
-    url = sqs.get_queue_url(QueueName=settings().queue_name("imports"))["QueueUrl"]
+    sqs, url = imports_queue()
     sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "0"})
     receives = 0
     while run_queue("imports", max_batches=1):  # each receive fails; SQS counts them
@@ -471,11 +462,8 @@ def test_two_imports_into_one_directory_take_turns_and_count_each_contact_once(
     data = b"email\n" + b"".join(b"p%d@example.com\n" % n for n in range(30))
     drop_file(directory, "list.csv", data)
     drop_file(directory, "list (1).csv", data)
-    from chalicelib.aws import client
-    from chalicelib.config import settings
 
-    sqs = client("sqs")
-    url = sqs.get_queue_url(QueueName=settings().queue_name("imports"))["QueueUrl"]
+    sqs, url = imports_queue()
     events = [
         json.loads(m["Body"])
         for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
@@ -510,16 +498,13 @@ def test_two_imports_into_one_directory_take_turns_and_count_each_contact_once(
 def test_an_import_whose_directory_is_deleted_before_it_starts_fails_saying_so(
     ana: User, directory: str
 ) -> None:
-    from chalicelib.aws import client
-    from chalicelib.config import settings
     from chalicelib.directories.models import DirectoryRecord
     from chalicelib.imports import pipeline
     from chalicelib.imports.handlers import jobs_of
 
     run_queue("imports")  # the bucket's s3:TestEvent
     drop_file(directory, "late.csv", b"email\nlate@example.com\n")
-    sqs = client("sqs")
-    url = sqs.get_queue_url(QueueName=settings().queue_name("imports"))["QueueUrl"]
+    sqs, url = imports_queue()
     (job,) = jobs_of(json.loads(sqs.receive_message(QueueUrl=url)["Messages"][0]["Body"]))
     DirectoryRecord(ana.id, directory).delete()  # gone after the event, before the run
     pipeline.run_import(job, lambda: 900_000)
