@@ -132,7 +132,10 @@ def _contacts_of(
 ) -> tuple[Iterator[list[str]], bool] | None:
     """The sheet's rows from its first, and whether an address follows its header row;
     ``None`` when no header row is found in its first rows."""
-    # The sheet's <dimension> is never read: a wrong one would cut it short.
+    # A sheet's <dimension> is never trusted: a wrong one (C09) would cut it
+    # short. The rows are read to the end of <sheetData>, and the worksheet
+    # forgets any size it was told, for whatever else asks it.
+    worksheet.reset_dimensions()
     merges = _merged_ranges(workbook, worksheet)
     rows = _filled(_checked(SheetReader(workbook, worksheet).rows()), merges)
     head: list[list[str]] = []
