@@ -257,3 +257,149 @@ def test_shared_strings_are_read_whole_and_by_number() -> None:
     for missing in (4, -1):
         with pytest.raises(IndexError):
             strings[missing]
+
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+
+
+def _sheet_xml(rows: str, before: str = "", after: str = "") -> bytes:
+    namespace = _MAIN.strip("{}")
+    return (
+        f'<worksheet xmlns="{namespace}">{before}<sheetData>{rows}</sheetData>{after}</worksheet>'
+    ).encode()
+
+
+def test_a_doctype_in_a_utf16_sheet_is_refused_too() -> None:
+    """The DOCTYPE check reads what the parser reads, whatever the part's Unicode form."""
+    from chalicelib.imports.sheet_reader import finished_children
+    from chalicelib.imports.textfiles import UnreadableFileError
+
+    xml = (
+        '<?xml version="1.0" encoding="UTF-16"?>'
+        '<!DOCTYPE w [<!ENTITY a "xxxx">]><w><sheetData/></w>'
+    )
+    for encoded in (xml.encode("utf-16"), xml.encode("utf-16-le"), xml.encode("utf-16-be")):
+        with pytest.raises(UnreadableFileError, match="DOCTYPE"):
+            list(finished_children(io.BytesIO(encoded), "sheetData"))
+
+
+def test_a_utf16_sheet_is_read_with_its_merged_cells() -> None:
+    from chalicelib.imports.workbooks import open_sheet
+    from tests.imports_helpers import workbook_with
+
+    data = workbook_with(
+        [["email", "company"], ["a@example.com", "Acme"], ["b@example.com", None]],
+        '</sheetData><mergeCells count="1"><mergeCell ref="B2:B3"/></mergeCells>',
+    )
+    source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            part = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                text = part.decode().replace('encoding="UTF-8"', 'encoding="UTF-16"')
+                part = text.encode("utf-16")
+            target.writestr(item, part)
+    _, rows = open_sheet(io.BytesIO(out.getvalue()), lambda row: "email" in row)
+    assert list(rows) == [
+        ["email", "company"],
+        ["a@example.com", "Acme"],
+        ["b@example.com", "Acme"],
+    ]
+
+
+@pytest.mark.parametrize(
+    ("numbers", "row"),
+    [(["2", "4", "3"], "row 3 after row 4"), (["2", "2"], "row 2 after row 2")],
+)
+def test_rows_out_of_order_fail_the_file_instead_of_shifting_every_later_row(
+    numbers: list[str], row: str
+) -> None:
+    from chalicelib.imports.textfiles import UnreadableFileError
+    from tests.imports_helpers import workbook_with
+
+    cells = "".join(
+        f'<row r="{n}"><c r="A{n}" t="inlineStr"><is><t>p{n}@example.com</t></is></c></row>'
+        for n in numbers
+    )
+    data = workbook_with([["email"]], cells + "</sheetData>")
+    with pytest.raises(UnreadableFileError, match=row):
+        _ours(data)
+
+
+@pytest.mark.parametrize("number", ["0", "1048577", "1e300", "inf", "x"])
+def test_a_row_number_outside_excels_grid_fails_the_file(number: str) -> None:
+    from chalicelib.imports.textfiles import UnreadableFileError
+    from tests.imports_helpers import workbook_with
+
+    data = workbook_with([["email"]], f'<row r="{number}"><c t="b"><v>1</v></c></row></sheetData>')
+    with pytest.raises(UnreadableFileError, match="Excel's rows are 1 to 1,048,576"):
+        _ours(data)
+
+
+def test_booleans_read_as_excel_shows_them() -> None:
+    from chalicelib.imports.sheet_reader import NEVER_CALCULATED
+
+    data = _sheet(
+        '<c r="A2" t="b"><v> 1 </v></c><c r="B2" t="b"><v>0</v></c>'
+        '<c r="C2" t="b"><f>A2&gt;0</f></c><c r="D2" t="b"><v>2</v></c><c r="E2" t="b"><v/></c>'
+    )
+    (rows,) = _ours(data)
+    assert rows[1] == ["TRUE", "FALSE", "", "TRUE"]
+    assert rows[1].notes == {2: NEVER_CALCULATED}  # type: ignore[attr-defined]
+
+
+def test_odd_references_formats_and_merges_do_not_fail_the_file() -> None:
+    """A cell reference with a space, a style naming a format never defined, a number
+    too big for a double, a merge beyond Excel's columns: read, not refused."""
+    from chalicelib.imports.workbooks import open_sheet
+    from tests.imports_helpers import workbook_with
+
+    data = workbook_with(
+        [["email", "score", "n"]],
+        '<row r="2"><c r="A2 " t="inlineStr"><is><t>a@example.com</t></is></c>'
+        '<c r="B2"><v>1e400</v></c><c r="C2" s="1"><v>7</v></c></row></sheetData>'
+        '<mergeCells count="1"><mergeCell ref="AAAA1:AAAB2"/></mergeCells>',
+    )
+    source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            part = source.read(item.filename)
+            if item.filename == "xl/styles.xml":
+                # cellXfs gets a second style, numFmtId 170, which no <numFmt> defines.
+                part = part.replace(
+                    b"</cellXfs>", b'<xf numFmtId="170" applyNumberFormat="1"/></cellXfs>'
+                )
+                part = part.replace(b'cellXfs count="1"', b'cellXfs count="2"')
+            target.writestr(item, part)
+    _, rows = open_sheet(io.BytesIO(out.getvalue()), lambda row: "email" in row)
+    assert list(rows)[1] == ["a@example.com", "inf", "7"]
+
+
+def test_memory_holds_one_chunk_whatever_surrounds_the_rows() -> None:
+    """Elements before and after <sheetData> are dropped as read, and reading stops
+    where the rows end, so a small file of junk elements cannot fill memory."""
+    import tracemalloc
+
+    from chalicelib.imports.sheet_reader import finished_children
+
+    junk = "<x/>" * 200_000
+    rows = "".join(f'<row r="{n}"><c><v>{n}</v></c></row>' for n in range(1, 3))
+    xml = io.BytesIO(_sheet_xml(rows, before=f"<cols>{junk}</cols>", after=junk))
+    tracemalloc.start()
+    try:
+        seen = [row.get("r") for row in finished_children(xml, _MAIN + "sheetData")]
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert seen == ["1", "2"]
+    assert peak < 3_000_000  # kept whole, the 200,000 elements before the rows took ~15 MB
+    assert xml.tell() < len(xml.getvalue()) - 500_000  # the junk after the rows was never read
+
+
+def test_a_row_wider_than_excel_fails_the_file_while_it_is_read() -> None:
+    from chalicelib.imports.sheet_reader import finished_children
+    from chalicelib.imports.textfiles import UnreadableFileError
+
+    xml = io.BytesIO(_sheet_xml("<row>" + "<c/>" * 200_000 + "</row>"))
+    with pytest.raises(UnreadableFileError, match="more than 16,384 cells"):
+        list(finished_children(xml, _MAIN + "sheetData"))

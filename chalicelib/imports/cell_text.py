@@ -55,13 +55,13 @@ def _escaped_character(match: re.Match[str]) -> str:
 
 
 def _number_text(value: int | float, number_format: str) -> str:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # no spreadsheet writes these (1e400 reads as inf): shown, not formatted
     if number_format != "General" and not _ZEROS.match(number_format):
         shown = formatted(value, number_format)  # "25%", "$1,234.50", "(415) 555-0134"
         if shown is not None:
             return shown
     if isinstance(value, float):
-        if not math.isfinite(value):
-            return str(value)  # no spreadsheet writes these; shown, not guessed at
         # Excel keeps 15 significant digits; a double's further digits were
         # never typed (12345678901234567890 is stored as ...69216).
         digits = Decimal(format(value, ".15g"))

@@ -24,7 +24,10 @@ naming the column (see :class:`RowWithNotes`).
 
 from __future__ import annotations
 
+import codecs
+import math
 import os
+import re
 import tempfile
 from array import array
 from collections.abc import Iterator
@@ -46,6 +49,10 @@ _TEXT = _MAIN + "t"
 _RUN = _MAIN + "r"
 _CHUNK_BYTES = 64 * 1024
 _DIGITS = "0123456789"
+# Excel's grid: a row or cell beyond it is damage (or a trap), never data.
+MAX_ROWS = 1_048_576
+MAX_COLUMNS = 16_384
+_DECLARED_ENCODING = re.compile(r"""\A(<\?xml[^>]*?\bencoding\s*=\s*)(["'])[^"']*\2""")
 NEVER_CALCULATED = "A formula Excel never calculated: open the file in Excel and save it again."
 
 
@@ -55,15 +62,47 @@ class RowWithNotes(list[str]):
     notes: dict[int, str]
 
 
+def utf8_chunks(source: IO[bytes], size: int) -> Iterator[bytes]:
+    """An XML part's bytes in chunks of UTF-8, whatever Unicode form it was saved in.
+
+    Excel writes UTF-8; a part in UTF-16 (a few generators, or someone
+    hiding a DOCTYPE from a byte search) is re-encoded, its declaration made
+    to say so, so every check on the bytes sees what the parser reads.
+    """
+    first = source.read(size)
+    encoding = _utf16_form(first)
+    if encoding is None:
+        while first:
+            yield first
+            first = source.read(size)
+        return
+    decoder = codecs.getincrementaldecoder(encoding)()
+    text = decoder.decode(first).removeprefix("\ufeff")
+    yield _DECLARED_ENCODING.sub(r'\1"UTF-8"', text, count=1).encode("utf-8")
+    while chunk := source.read(size):
+        yield decoder.decode(chunk).encode("utf-8")
+    yield decoder.decode(b"", final=True).encode("utf-8")
+
+
+def _utf16_form(start: bytes) -> str | None:
+    if start.startswith((codecs.BOM_UTF16_LE, b"<\x00")):
+        return "utf-16-le"
+    if start.startswith((codecs.BOM_UTF16_BE, b"\x00<")):
+        return "utf-16-be"
+    return None
+
+
 def finished_children(source: IO[bytes], parent_tag: str) -> Iterator[Element]:
     """The children of the first ``parent_tag`` element, each once it is complete.
 
     The C parser builds the tree; events are asked for only until the parent
     opens, then turned off, so no Python runs per element. After each chunk
     every child but the last (which may still be growing) is handed on and
-    dropped from the parent: memory holds one chunk's rows, however long
-    the sheet. ``_setevents`` is how the standard library's own pull parser
-    asks for events; there is no public way to stop them.
+    dropped from the parent, and whatever else the part holds is dropped
+    too: memory holds one chunk's rows, however long the sheet and whatever
+    comes before it. Reading stops where the parent ends. ``_setevents`` is
+    how the standard library's own pull parser asks for events; there is no
+    public way to stop them.
     """
     # The C parser: ElementTree's, as openpyxl's. defusedxml's parser is
     # pure Python, calling back per element; expat 2.4+ limits entity
@@ -71,9 +110,10 @@ def finished_children(source: IO[bytes], parent_tag: str) -> Iterator[Element]:
     parser = XMLParser(target=TreeBuilder())  # noqa: S314
     events: list[tuple[str, Element]] = []
     parser._setevents(events, ("start",))  # type: ignore[attr-defined]
+    root: Element | None = None
     parent: Element | None = None
     prolog: bytes | None = b""  # the bytes before the first element, where a DOCTYPE would be
-    while chunk := source.read(_CHUNK_BYTES):
+    for chunk in utf8_chunks(source, _CHUNK_BYTES):
         if prolog is not None:
             if b"<!DOCTYPE" in prolog[-16:] + chunk:
                 raise UnreadableFileError(
@@ -84,18 +124,45 @@ def finished_children(source: IO[bytes], parent_tag: str) -> Iterator[Element]:
         parser.feed(chunk)
         if events:
             prolog = None
+            root = root if root is not None else events[0][1]
         if parent is None:
             parent = next((element for _, element in events if element.tag == parent_tag), None)
             events.clear()
             if parent is None:
+                if root is not None:
+                    _keep_open_path(root)
                 continue
             parser._setevents(events, ())  # type: ignore[attr-defined]
-        done = parent[:-1]
-        del parent[:-1]
+        if root is not None and root is not parent:
+            _keep_open_path(root, parent)
+        if len(parent) and len(parent[-1]) > MAX_COLUMNS:
+            raise UnreadableFileError(
+                f"A row of this sheet has more than {MAX_COLUMNS:,} cells, Excel's limit: "
+                "the file is damaged."
+            )
+        ended = root is not None and root is not parent and root[-1] is not parent
+        done = parent[:] if ended else parent[:-1]
+        del parent[: len(done)]
         yield from done
+        if ended:
+            return  # what follows the rows is not read (merged ranges are found apart)
     parser.close()
     if parent is not None:
         yield from list(parent)
+
+
+def _keep_open_path(root: Element, keep: Element | None = None) -> None:
+    """Drop every finished element but ``keep`` (a child of ``root``): only the
+    elements still open, the last child at each level, stay."""
+    element = root
+    while len(element):
+        last = element[-1]
+        del element[:-1]
+        if element is root and keep is not None and last is not keep:
+            root.insert(0, keep)
+        if last is keep:
+            return
+        element = last
 
 
 class SharedStrings:
@@ -199,6 +266,14 @@ class SheetReader:
                 if row.tag != _ROW:
                     continue
                 number = _row_number(row, expected)
+                if number < expected:
+                    # Excel writes each row once, in order. Read as they come, a
+                    # row out of place would take another's number, and every
+                    # later row's number (in the report) would be wrong.
+                    raise UnreadableFileError(
+                        f"The sheet lists row {number} after row {expected - 1}, which Excel "
+                        "never does: the file is damaged. Open it in Excel and save it again."
+                    )
                 while expected < number:  # rows the file leaves out are empty
                     expected += 1
                     yield []
@@ -229,7 +304,7 @@ class SheetReader:
             elif kind == "str":
                 text = value_text(cell.findtext(_VALUE) or "")
             elif kind == "b":
-                text = "TRUE" if cell.findtext(_VALUE) in ("1", "true") else "FALSE"
+                text = _boolean_text(cell.findtext(_VALUE))
             elif kind == "e":
                 text = ""
                 notes = notes or {}
@@ -255,7 +330,9 @@ class SheetReader:
     def _column(self, letters: str) -> int:
         from openpyxl.utils import column_index_from_string
 
-        index = self._columns[letters] = column_index_from_string(letters) - 1
+        # A reference with spaces around it ("B2 ") is read as openpyxl reads it.
+        index = column_index_from_string(letters.strip().rstrip(_DIGITS)) - 1
+        self._columns[letters] = index
         return index
 
     def _number(self, cell: Element) -> str:
@@ -294,7 +371,10 @@ class SheetReader:
             return is_date, "General"
         if format_id < BUILTIN_FORMATS_MAX_SIZE:
             return is_date, BUILTIN_FORMATS.get(format_id, "General")
-        return is_date, workbook._number_formats[format_id - BUILTIN_FORMATS_MAX_SIZE]
+        try:
+            return is_date, workbook._number_formats[format_id - BUILTIN_FORMATS_MAX_SIZE]
+        except IndexError:  # a format the styles never define: shown as General
+            return is_date, "General"
 
 
 def _uncalculated(cell: Element, kind: str | None) -> bool:
@@ -306,14 +386,26 @@ def _uncalculated(cell: Element, kind: str | None) -> bool:
     return value is None or (not value.text and kind != "str")
 
 
+def _boolean_text(value: str | None) -> str:
+    """A boolean cell as Excel shows it; empty when it holds no value (a formula never
+    calculated), as openpyxl reads it."""
+    value = (value or "").strip()
+    if not value:
+        return ""
+    return "FALSE" if value in ("0", "false") else "TRUE"
+
+
 def _row_number(row: Element, expected: int) -> int:
     ref = row.get("r")
     if ref is None:
         return expected
     try:
-        return int(ref)
-    except ValueError:
         number = float(ref)  # "5.0" from some writers; openpyxl takes it too
-        if not number.is_integer():
-            raise ValueError(f"{ref} is not a valid row number") from None
-        return int(number)
+    except ValueError:
+        number = math.nan
+    if not number.is_integer() or not 1 <= number <= MAX_ROWS:
+        raise UnreadableFileError(
+            f"The sheet has a row numbered {ref[:20]!r}; Excel's rows are 1 to {MAX_ROWS:,}: "
+            "the file is damaged."
+        )
+    return int(number)

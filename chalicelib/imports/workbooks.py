@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, BinaryIO
 
-from chalicelib.imports.sheet_reader import SheetReader, read_shared_strings
+from chalicelib.imports.sheet_reader import SheetReader, read_shared_strings, utf8_chunks
 from chalicelib.imports.textfiles import UnreadableFileError
 
 HEADER_SEARCH_ROWS = 20
@@ -217,21 +217,21 @@ def _merged_ranges(workbook: Any, worksheet: Any) -> list[tuple[int, int, int, i
     ranges = []
     tail = b""
     with archive.open(str(path).lstrip("/")) as xml:
-        while chunk := xml.read(1024 * 1024):
+        for chunk in utf8_chunks(xml, 1024 * 1024):
             data = tail + chunk
             # A plain search first: most chunks hold cells only, and the
             # pattern, which starts at every "<", is ten times slower.
             matches = _MERGE.finditer(data) if b"mergeCell" in data else ()
             for match in matches:
                 c1, r1, c2, r2 = match.groups()
-                ranges.append(
-                    (
-                        int(r1),
+                try:
+                    first, last = (
                         column_index_from_string(c1.decode()),
-                        int(r2),
                         column_index_from_string(c2.decode()),
                     )
-                )
+                except ValueError:  # beyond Excel's columns: no cell of the sheet is in it
+                    continue
+                ranges.append((int(r1), first, int(r2), last))
             # Keep the end of the chunk: a tag may straddle two chunks.
             cut = data.rfind(b"<")
             tail = data[cut:] if cut >= len(data) - 200 else b""
