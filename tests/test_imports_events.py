@@ -265,7 +265,7 @@ def test_rows_without_email_merge_by_phone_and_reimport_creates_nothing(
     (job,) = finish_imports(ana, directory)
     assert (job["created"], job["skipped"]) == (3, 1), job
     report = requests.get(job["report_url"], timeout=10).content.decode("utf-8-sig")
-    assert '3,skipped,phone,"No email, same phone as row 2; merged."' in report
+    assert '3,merged,phone,"No email, same phone as row 2; merged."' in report
     by_name = {c["first_name"]: c for c in contacts_of(ana, directory)}
     assert set(by_name) == {"Front desk", "Lobby", "Desk"}  # the later name won
     assert by_name["Front desk"]["phone"] == "+14155550134"
@@ -293,7 +293,7 @@ def test_contacts_with_no_email_or_valid_phone_are_found_again_by_their_whole_ro
     (job,) = finish_imports(ana, directory)
     assert (job["created"], job["skipped"], job["failed"]) == (3, 1, 0), job
     report = requests.get(job["report_url"], timeout=10).content.decode("utf-8-sig")
-    assert "4,skipped,,Same values as row 3; merged." in report
+    assert "4,merged,,Same values as row 3; merged." in report
     drop_file(directory, "Connections (1).csv", data)
     again = finish_imports(ana, directory)[0]
     assert (again["created"], again["updated"], again["skipped"]) == (0, 0, 4), again
@@ -314,7 +314,7 @@ def test_the_same_email_in_two_chunks_is_one_contact_counted_once(
     counts = (job["total_rows"], job["created"], job["updated"], job["skipped"])
     assert counts == (5, 4, 0, 1), job
     report = requests.get(job["report_url"], timeout=10).content.decode("utf-8-sig")
-    assert "5,skipped,email,Same email as an earlier row; merged." in report
+    assert "5,merged,email,Same email as an earlier row; merged." in report
     assert by_email(contacts_of(ana, directory))["a@example.com"]["first_name"] == "Ann"
 
 
@@ -734,3 +734,46 @@ def test_one_bad_byte_does_not_turn_a_utf8_file_into_mojibake(ana: User, directo
     assert job["status"] == "completed", job
     names = {c["email"]: c["first_name"] for c in contacts_of(ana, directory)}
     assert names == {"jose@example.com": "José", "bad@example.com": "B\ufffdd"}
+
+
+def test_a_phone_that_does_not_parse_never_replaces_a_valid_one(ana: User, directory: str) -> None:
+    """Within a file (the same email twice) and against the directory's contact, the
+    valid phone stays and the report says why the other was not used."""
+    status, _, _ = ana.post(
+        "/api/contacts/contacts",
+        {"directory": directory, "email": "yan@example.com", "phone": "+33 6 12 34 56 79"},
+    )
+    assert status == 201
+    data = (
+        b"email,phone\n"
+        b"sam@example.com,+1 202 555 0111\n"
+        b"SAM@example.com,555-0111 ext desk\n"  # read in no region: not a number
+        b"yan@example.com,06 12 34 56 79\n"  # a French number read as the default region's
+    )
+    drop_file(directory, "phones.csv", data)
+    (job,) = finish_imports(ana, directory)
+    phones = {c["email"]: (c["phone"], c["phone_valid"]) for c in contacts_of(ana, directory)}
+    assert phones == {
+        "sam@example.com": ("+12025550111", True),
+        "yan@example.com": ("+33612345679", True),
+    }
+    assert (job["created"], job["updated"], job["skipped"]) == (1, 0, 2), job
+    report = requests.get(job["report_url"], timeout=10).content.decode("utf-8-sig")
+    assert (
+        "3,warning,phone,Not used: 555-0111 ext desk is not a valid number; kept +12025550111."
+        in report
+    )
+    assert (
+        "4,warning,phone,Not used: 06 12 34 56 79 is not a valid number; kept +33612345679."
+        in report
+    )
+
+
+def test_the_report_lists_each_updated_contact_and_what_changed(ana: User, directory: str) -> None:
+    drop_file(directory, "first.csv", b"email,first_name\nana@example.com,Ana\n")
+    finish_imports(ana, directory)
+    drop_file(directory, "second.csv", b"email,first_name,last_name\nana@example.com,Ana,Lima\n")
+    job = finish_imports(ana, directory)[0]
+    assert (job["created"], job["updated"]) == (0, 1), job
+    report = requests.get(job["report_url"], timeout=10).content.decode("utf-8-sig")
+    assert "2,updated,,Updated the contact: last_name." in report

@@ -34,9 +34,19 @@ def test_can_take_a_phone_from_the_next_phone_column_when_the_first_is_empty() -
     header = ["E-mail Address", "Business Phone", "Home Phone", "Mobile Phone"]
     values = _parse(header, ["bo@example.com", "", "", "+44 7911 123456"])
     assert values["phone"] == "+447911123456"
-    assert values["extra"] == {"Mobile Phone": "+44 7911 123456"}
+    assert values["extra"] == {}  # the contact's phone now, not kept twice
     values = _parse(header, ["bo@example.com", "+44 20 7946 0018", "", "+44 7911 123456"])
     assert values["phone"] == "+442079460018"
+    assert values["extra"] == {"Mobile Phone": "+44 7911 123456"}  # a second number kept
+
+
+def test_a_later_email_column_that_fills_in_is_not_kept_twice() -> None:
+    header = ["Name", "E-mail 1 - Value", "E-mail 2 - Value"]
+    values = _parse(header, ["Ana Lima", "", "ana@example.com"])
+    assert values["email"] == "ana@example.com"
+    assert values["extra"] == {}
+    values = _parse(header, ["Ana Lima", "ana@example.com", "ana@work.example.com"])
+    assert values["extra"] == {"E-mail 2 - Value": "ana@work.example.com"}
 
 
 def test_can_store_cells_trimmed_with_one_kind_of_line_break_and_no_bom() -> None:

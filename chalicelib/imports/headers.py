@@ -209,7 +209,8 @@ class ColumnMap:
 
     ``core`` is the first column naming a field; ``fallbacks`` are later ones
     naming the same field, used when the first is empty in a row (Outlook's
-    Business, Home and Mobile Phone). Fallback columns stay in ``extra`` too.
+    Business, Home and Mobile Phone). Fallback columns stay in ``extra`` too, unless their value
+    became the field's (see ``rows.parse_row``).
     """
 
     core: dict[str, int] = field(default_factory=dict)

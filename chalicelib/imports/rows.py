@@ -56,8 +56,11 @@ def parse_row(
     import's option; default: the configured region).
     """
     row = ParsedRow(number=number)
-    raw = _core_values(cells, columns, row)
+    filled_in: list[int] = []
+    raw = _core_values(cells, columns, row, filled_in)
     extra = _extra_values(cells, columns, row)
+    for index in filled_in:  # a later column's value now the contact's own: not kept twice
+        extra.pop(columns.extra[index], None)
     if cells.__class__ is not list:  # a workbook row with cells that hold no value
         notes: dict[int, str] = getattr(cells, "notes", {})
         row.warnings += [(columns.field_at(i), n + " Imported as empty.") for i, n in notes.items()]
@@ -81,14 +84,19 @@ def parse_row(
     return row
 
 
-def _core_values(cells: list[str], columns: ColumnMap, row: ParsedRow) -> dict[str, Any]:
-    """Email, phone and names from their columns (a later column where the first is empty)."""
+def _core_values(
+    cells: list[str], columns: ColumnMap, row: ParsedRow, filled_in: list[int]
+) -> dict[str, Any]:
+    """Email, phone and names from their columns (a later column where the first is
+    empty: its index is added to ``filled_in``)."""
     raw: dict[str, Any] = {}
     for name, index in columns.core.items():
         value = _cell(cells, index)
         if not value:
             for other in columns.fallbacks.get(name, ()):
-                value = value or _cell(cells, other)
+                if value := _cell(cells, other):
+                    filled_in.append(other)
+                    break
         raw[name] = value
     if email := raw.get("email"):
         raw["email"], others = split_addresses(email)

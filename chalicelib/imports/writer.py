@@ -86,9 +86,10 @@ class Outcome:
         self.failed += 1
         self.notes.append((row, "failed", field_name, message))
 
-    def skip(self, row: int, field_name: str, message: str) -> None:
+    def skip(self, row: int, field_name: str, message: str, kind: str = "skipped") -> None:
+        """Count the row as skipped; the report says ``kind`` (``merged`` for a duplicate)."""
         self.skipped += 1
-        self.notes.append((row, "skipped", field_name, message))
+        self.notes.append((row, kind, field_name, message))
 
 
 CREATED, UPDATED, MERGED = "created", "updated", "merged"
@@ -163,7 +164,9 @@ class ChunkWriter:
                 continue
             group = groups.setdefault(row.key, [])
             if group:
-                outcome.skip(row.number, *_duplicate_of(row.key, f"row {group[0].number}"))
+                outcome.skip(
+                    row.number, *_duplicate_of(row.key, f"row {group[0].number}"), kind=MERGED
+                )
             group.append(row)
         return list(groups.values()) + singles
 
@@ -194,11 +197,15 @@ class ChunkWriter:
             elif this_import and (current.import_chunk or "").startswith(this_import):
                 # Created by an earlier chunk of this file: these rows are its duplicates.
                 for row in group:
-                    outcome.skip(row.number, *_duplicate_of(current.item_key, "an earlier row"))
+                    duplicate = _duplicate_of(current.item_key, "an earlier row")
+                    outcome.skip(row.number, *duplicate, kind=MERGED)
                 if _merge_into(current, group, now):
                     writes.append(_Write(current.serialize(), group, MERGED))
-            elif _merge_into(current, group, now):
+            elif changed := _merge_into(current, group, now):
                 writes.append(_Write(current.serialize(), group, UPDATED))
+                outcome.notes.append(
+                    (group[0].number, UPDATED, "", f"Updated the contact: {', '.join(changed)}.")
+                )
             else:
                 outcome.skip(group[0].number, "", "Already up to date.")
         return writes
@@ -295,7 +302,13 @@ def merge_rows(values: dict[str, Any], group: list[ParsedRow]) -> bool:
                     changed = True
             elif name == "phone_valid":
                 continue  # follows the phone below
-            elif value not in (None, "") and values.get(name) != value:
+            elif value in (None, "") or values.get(name) == value:
+                continue
+            elif (
+                name == "phone" and values.get("phone_valid") and not row.values.get("phone_valid")
+            ):
+                _keep_valid_phone(row, values["phone"])
+            else:
                 values[name] = value
                 if name == "phone":
                     values["phone_valid"] = bool(row.values.get("phone_valid"))
@@ -303,8 +316,16 @@ def merge_rows(values: dict[str, Any], group: list[ParsedRow]) -> bool:
     return changed
 
 
-def _merge_into(contact: ContactRecord, group: list[ParsedRow], now: Any) -> bool:
-    """Apply the rows to an existing contact; whether that changed it.
+def _keep_valid_phone(row: ParsedRow, phone: str) -> None:
+    """A phone that does not parse never replaces one that does (``202-555-0111`` read in
+    the wrong region after ``+1 202 555 0111``): the report says which was kept."""
+    row.warnings = [w for w in row.warnings if w[0] != "phone"]
+    text = row.values["phone"]
+    row.warnings.append(("phone", f"Not used: {text[:50]} is not a valid number; kept {phone}."))
+
+
+def _merge_into(contact: ContactRecord, group: list[ParsedRow], now: Any) -> list[str]:
+    """Apply the rows to an existing contact; the fields that changed (none: not changed).
 
     Judged on the end result, not on each row: two duplicate rows that
     differ (a name spelled two ways) change the contact and change it back
@@ -313,8 +334,9 @@ def _merge_into(contact: ContactRecord, group: list[ParsedRow], now: Any) -> boo
     before = {name: getattr(contact, name) for name in FIELDS}
     values = dict(before)
     if not merge_rows(values, group) or values == before:
-        return False
+        return []
+    changed = [name for name in FIELDS if values[name] != before[name] and name != "phone_valid"]
     for name in FIELDS:
         setattr(contact, name, values[name])
     contact.updated_at = now
-    return True
+    return changed
