@@ -130,6 +130,13 @@ def strict_workbook() -> bytes:
         ("notes.zip", b"PK\x03\x04" + b"\x00" * 100, "damaged"),
         ("names.csv", b"first_name,last_name\nAna,Lima\n", "email or phone"),
         ("header.csv", b"email,first_name\n", "no contacts"),
+        (
+            "export.xls",
+            b"\xef\xbb\xbf<html><body><table><tr><td>Email</td></tr></table></body></html>",
+            "web page",
+        ),
+        ("book.xml", b'<?xml version="1.0"?>\n<Workbook/>', "Excel 2003 XML"),
+        ("contacts.vcf", b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ana\r\nEND:VCARD\r\n", "vCard"),
     ],
 )
 def test_unreadable_files_fail_with_a_reason(
@@ -723,8 +730,18 @@ def test_a_quote_never_closed_fails_the_job_naming_its_line(ana: User, directory
     (job,) = finish_imports(ana, directory)
     assert job["status"] == "failed", job
     assert "A quote opened on line 4 is never closed" in job["failure_reason"]
+    assert "Rows before it were imported" in job["failure_reason"]
     (contact,) = contacts_of(ana, directory)  # the row before it, intact
     assert contact["extra"]["Notes"] == "a note\nover two lines"
+
+
+def test_a_file_damaged_in_its_first_row_says_no_row_was_imported(
+    ana: User, directory: str
+) -> None:
+    drop_file(directory, "quotes.csv", b'Email,Notes\nq1@example.com,"never closed\n')
+    (job,) = finish_imports(ana, directory)
+    assert job["status"] == "failed", job
+    assert job["failure_reason"].endswith("No row was imported."), job
 
 
 def test_one_bad_byte_does_not_turn_a_utf8_file_into_mojibake(ana: User, directory: str) -> None:
@@ -758,6 +775,7 @@ def test_a_phone_that_does_not_parse_never_replaces_a_valid_one(ana: User, direc
         "yan@example.com": ("+33612345679", True),
     }
     assert (job["created"], job["updated"], job["skipped"]) == (1, 0, 2), job
+    assert job["warnings"] == 2  # seen on the job, not only in the report
     report = requests.get(job["report_url"], timeout=10).content.decode("utf-8-sig")
     assert (
         "3,warning,phone,Not used: 555-0111 ext desk is not a valid number; kept +12025550111."
@@ -777,3 +795,10 @@ def test_the_report_lists_each_updated_contact_and_what_changed(ana: User, direc
     assert (job["created"], job["updated"]) == (0, 1), job
     report = requests.get(job["report_url"], timeout=10).content.decode("utf-8-sig")
     assert "2,updated,,Updated the contact: last_name." in report
+
+
+def test_a_file_is_read_by_its_bytes_not_its_name(ana: User, directory: str) -> None:
+    """Web apps export tab-separated text as 'contacts.xls': it imports."""
+    drop_file(directory, "contacts.xls", b"Email\tFirst Name\nweb@example.com\tWeb\n")
+    (job,) = finish_imports(ana, directory)
+    assert (job["status"], job["created"]) == ("completed", 1), job

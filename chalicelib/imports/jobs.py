@@ -277,6 +277,7 @@ def job_out(job: ImportRecord) -> dict[str, Any]:
         "updated": int(job.updated),
         "skipped": int(job.skipped),
         "failed": int(job.failed),
+        "warnings": int(job.warned),
         "errors": list(job.errors or []),
         "failure_reason": job.failure_reason,
         "report_url": report_url,

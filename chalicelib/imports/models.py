@@ -66,6 +66,7 @@ class ImportRecord(Model):
     updated = NumberAttribute(default=0)
     skipped = NumberAttribute(default=0)
     failed = NumberAttribute(default=0)
+    warned = NumberAttribute(default=0)  # rows imported with a warning (the report says which)
     # Rows of the file consumed so far (blank ones too): where a run resumes.
     rows_done = NumberAttribute(default=0)
     errors = JSONAttribute(default=list)

@@ -62,7 +62,7 @@ _DOWNLOAD_BYTES = 1024 * 1024
 
 # How long an import waits, in a delayed message, for another import into
 # the same directory to end its run.
-DIRECTORY_BUSY_DELAY_SECONDS = 30
+DIRECTORY_BUSY_DELAY_SECONDS = 5
 
 
 class JobBusyError(RuntimeError):
@@ -228,7 +228,8 @@ def _run(job: ImportRecord, remaining_ms: Callable[[], int]) -> bool:
         try:
             finished = _import_rows(job, header_number, columns, rows, remaining_ms)
         except UnreadableFileError as exc:
-            _fail(job, f"{exc} Rows before it were imported (see the counts).")
+            before = "Rows before it were imported (see the counts)."
+            _fail(job, f"{exc} {before if int(job.total_rows) else 'No row was imported.'}")
             return False
         except DirectoryGoneError:
             # Rows written after the purge began would be orphans: purge again.
@@ -295,8 +296,34 @@ def _open(file: BinaryIO, job: ImportRecord) -> tuple[int, list[str], Iterator[l
         if job.sheet != sheet:
             _set(job, sheet=sheet)
     else:
+        if reason := _not_a_table_reason(file):
+            raise UnreadableFileError(reason)
         _, rows = read_rows(file)
     return _header(rows)
+
+
+def _not_a_table_reason(file: BinaryIO) -> str | None:
+    """Why a text file that is not a table at all is not read (else None): web apps'
+    "Excel" exports that are web pages, Excel 2003 XML, and contact cards (vCard)."""
+    start = file.read(1024).lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    file.seek(0)
+    if start.startswith((b"<!doctype html", b"<html", b"<table", b"<meta")):
+        return (
+            "This is a web page (HTML), not a spreadsheet, though some sites name such "
+            "exports .xls. Open it in Excel, save it as .xlsx or CSV, and upload that."
+        )
+    if start.startswith(b"<?xml"):
+        return (
+            "This is an XML file (perhaps an Excel 2003 XML spreadsheet). Open it in "
+            "Excel, save it as .xlsx or CSV, and upload that."
+        )
+    if start.startswith(b"begin:vcard"):
+        return (
+            "This is a vCard (.vcf) file of contact cards, not a table. Export the "
+            "contacts as CSV instead (Google Contacts: Export > Google CSV; Outlook: "
+            "Export to a file > CSV)."
+        )
+    return None
 
 
 # Office keeps a password-protected workbook in a compound file (as an old
@@ -383,6 +410,8 @@ def _import_rows(
             # the checkpoint reads the same chunk under the same tag.
             outcome = writer.write(chunk, tag=f"{job.import_id}:{done}")
             for row in chunk:
+                if row.warnings and not row.errors:
+                    outcome.warned += 1
                 for field_name, message in row.warnings:
                     outcome.notes.append((row.number, "warning", field_name, message))
             report_writer.writerows(_report_rows(outcome.notes))
@@ -419,6 +448,7 @@ def _save_progress(job: ImportRecord, total: int, consumed: int, outcome: Outcom
         ImportRecord.updated.add(outcome.updated),
         ImportRecord.skipped.add(outcome.skipped),
         ImportRecord.failed.add(outcome.failed),
+        ImportRecord.warned.add(outcome.warned),
         ImportRecord.rows_done.add(consumed),
         ImportRecord.errors.set(errors),
         ImportRecord.updated_at.set(utcnow()),

@@ -44,6 +44,10 @@ class ImportJobOut(_Out):
     updated: int
     skipped: int
     failed: int
+    warnings: int = Field(
+        description="Rows imported with a warning (a value changed or left out); "
+        "the report says which and why."
+    )
     errors: list[RowErrorOut] = Field(description="The first 100 rows that were not imported.")
     failure_reason: str | None
     report_url: str | None = Field(description="A presigned link to the CSV report, once done.")

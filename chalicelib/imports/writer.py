@@ -79,6 +79,7 @@ class Outcome:
     updated: int = 0
     skipped: int = 0
     failed: int = 0
+    warned: int = 0  # rows with a warning (counted by the caller, who adds the warnings)
     # (row, outcome, field, message) for every row that was not simply created
     notes: list[tuple[int, str, str, str]] = field(default_factory=list)
 
