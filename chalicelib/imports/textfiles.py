@@ -4,8 +4,9 @@ Encoding: a byte-order mark decides (UTF-8, UTF-16 LE/BE, as Excel's "CSV
 UTF-8" and "Unicode text" write); else UTF-16 without a BOM shows as NUL
 bytes in every other place; else the whole file is checked as UTF-8; else it
 is Windows-1252, what Excel writes in Western Europe and the Americas,
-unless it reads as the code page of another script (Cyrillic, Greek,
-Hebrew, Arabic, Japanese, Chinese, Korean; see :func:`_legacy_encoding`).
+unless it reads as the code page of another script (Central European,
+Cyrillic, Greek, Hebrew, Arabic, Japanese, Chinese, Korean; see
+:mod:`.code_pages`).
 Never latin-1: it decodes anything and silently turns ``’`` and ``€`` into
 control characters.
 
@@ -97,53 +98,14 @@ def _utf8_or_cp1252(stream: BinaryIO) -> str:
         return "utf-8"
     if good >= bad and good > 0:
         return UTF8_LENIENT
-    return _legacy_encoding(stream)
+    from chalicelib.imports.code_pages import legacy_code_page
+
+    return legacy_code_page(stream)
 
 
-# Code pages of other scripts that exports still write (Excel's "CSV" in
-# Japanese, Chinese, Korean, Russian, Greek, Arabic and Hebrew Windows), in
-# the order that breaks a tie: a multi-byte reading that decodes at all says
-# more than a single-byte one, which decodes almost anything.
-NON_WESTERN = ("cp932", "gb18030", "cp949", "big5", "cp1251", "cp1253", "cp1256", "cp1255")
-# How much messier the cp1252 reading must be than the best other one.
-# Western text read as cp1252 measures 0; other scripts 0.03 to 2.
-_MESS_MARGIN = 0.02
-
-
-def _legacy_encoding(stream: BinaryIO) -> str:
-    """cp1252, unless the file reads clearly better in another script's code page.
-
-    charset-normalizer judges: how messy the text reads as cp1252 (its mess
-    ratio: accents where no language puts them, symbols inside words),
-    against its best reading among the code pages of other scripts. Asked
-    to choose among all code pages at once it takes Western files for
-    cp1250 or cp1256 as often as cp1252, so cp1252 is kept unless the other
-    reading is clearly cleaner. Central European (cp1250) and Mac Roman
-    files read as cp1252 still: to that measure they are as clean.
-    """
-    try:
-        sample = stream.read(_SAMPLE_BYTES)
-    finally:
-        stream.seek(0)
-    if len(sample) == _SAMPLE_BYTES:
-        sample = sample[: sample.rfind(b"\n") + 1] or sample  # no character cut in two
-    from charset_normalizer import from_bytes
-    from charset_normalizer.md import mess_ratio
-
-    western = mess_ratio(sample.decode("cp1252", "replace"), maximum_threshold=1.0)
-    if western <= _MESS_MARGIN:
-        return "cp1252"
-    readings = sorted(
-        from_bytes(sample, cp_isolation=list(NON_WESTERN)),
-        key=lambda m: (round(m.chaos, 2), -round(m.coherence, 2), NON_WESTERN.index(m.encoding)),
-    )
-    if not readings or readings[0].chaos + _MESS_MARGIN >= western:
-        return "cp1252"
-    return str(readings[0].encoding)
-
-
-def detect_delimiter(sample: str) -> str:
-    """The delimiter that splits the sample's first lines most consistently."""
+def detect_delimiter(sample: str, complete: bool = False) -> str:
+    """The delimiter that splits the sample's first lines most consistently (``complete``:
+    the sample is the whole file, so its last row is whole too)."""
     best, best_score = ",", -1.0
     for delimiter in DELIMITERS:
         try:
@@ -154,13 +116,14 @@ def detect_delimiter(sample: str) -> str:
             ][:50]
         except csv.Error:
             continue  # this delimiter cannot even read the sample
-        if len(rows) > 1:
+        if len(rows) > 1 and not complete:
             rows = rows[:-1]  # the sample may end mid-row
         if not rows:
             continue
         # The most common width: title lines above the header are narrower.
         widths = [len(row) for row in rows]
-        width = max(set(widths), key=widths.count)
+        # On a tie (one title line, one data row) the wider is the table's.
+        width = max(set(widths), key=lambda w: (widths.count(w), w))
         if width < 2:
             continue
         consistent = widths.count(width) / len(rows)
@@ -183,7 +146,8 @@ def open_text(stream: BinaryIO) -> tuple[TextFormat, io.TextIOWrapper]:
     text = io.TextIOWrapper(stream, encoding=codec, errors=errors, newline=None)
     sample = text.read(_SAMPLE_BYTES)
     text.seek(0)
-    return TextFormat(encoding=encoding, delimiter=detect_delimiter(sample)), text
+    delimiter = detect_delimiter(sample, complete=len(sample) < _SAMPLE_BYTES)
+    return TextFormat(encoding=encoding, delimiter=delimiter), text
 
 
 def read_rows(stream: BinaryIO) -> tuple[TextFormat, Iterator[list[str]]]:
@@ -209,6 +173,11 @@ def read_rows(stream: BinaryIO) -> tuple[TextFormat, Iterator[list[str]]]:
 _END = "\x00end of file\x00"
 
 
+# What a row made only of is blank: whitespace, NULs, DOS's Ctrl-Z, and the
+# replacement character undecodable bytes became.
+_NOTHING = " \t\r\n\x00\x1a\ufffd"
+
+
 def _ended(text: Iterable[str]) -> Iterator[str]:
     yield from text
     yield _END + "\n"  # a line of its own: csv ends a record with each line it is given
@@ -229,6 +198,11 @@ def _rows(reader: Any, first_line: int = 1) -> Iterator[list[str]]:
                     "and import the file again."
                 )
             line = reader.line_num
+            if not "".join(row).strip(_NOTHING):
+                # DOS's end-of-file mark (Ctrl-Z), or a line of bytes that were not
+                # text: a blank row, not a contact with an invalid email.
+                yield []
+                continue
             # A NUL is never meant; keep the rest of the cell.
             yield [cell.replace("\x00", "") for cell in row]
     except csv.Error as exc:
