@@ -79,3 +79,13 @@ def test_a_dos_end_of_file_mark_or_a_line_of_bad_bytes_is_a_blank_row() -> None:
     data = "email,name\r\na@example.com,Zoë\r\n\ufffd\r\n".encode() + b"\x1a"
     _, rows = read_rows(io.BytesIO(data))
     assert list(rows) == [["email", "name"], ["a@example.com", "Zoë"], [], []]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_byte_order_mark_reads_in_any_script(encoding: str) -> None:
+    from chalicelib.imports.textfiles import read_rows
+
+    text = "email\tимя\tфамилия\r\nm@example.ru\tМария\tИванова\r\nn@example.gr\tΝίκος\t山田\r\n"
+    fmt, rows = read_rows(io.BytesIO(text.encode(encoding)))
+    assert fmt.encoding == encoding
+    assert list(rows) == [line.split("\t") for line in text.splitlines()]

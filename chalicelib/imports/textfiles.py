@@ -51,12 +51,8 @@ def detect_encoding(stream: BinaryIO) -> str:
         return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
-    if len(head) >= 4:
-        even, odd = head[0::2], head[1::2]
-        if odd.count(0) > len(odd) * 0.4 and even.count(0) < len(even) * 0.1:
-            return "utf-16-le"
-        if even.count(0) > len(even) * 0.4 and odd.count(0) < len(odd) * 0.1:
-            return "utf-16-be"
+    if len(head) >= 4 and (utf16 := _utf16_without_bom(head)):
+        return utf16
     # Stray NULs and NUL padding (a tool's fixed-size buffer) are not binary:
     # they are dropped from the cells. A sample a tenth NULs is.
     body = head.rstrip(b"\x00")
@@ -65,6 +61,27 @@ def detect_encoding(stream: BinaryIO) -> str:
             "This is not a text file (it contains binary data). Upload a CSV or XLSX file."
         )
     return _utf8_or_cp1252(stream)
+
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    """``utf-16-le``/``-be`` when the sample is UTF-16 text without a byte-order mark.
+
+    Latin text puts a NUL in every other byte; Cyrillic or Greek only where
+    the ASCII is (delimiters, line ends, emails), so NULs on one side are
+    a hint, and reading the sample as UTF-16 into printable text the proof.
+    """
+    even, odd = head[0::2], head[1::2]
+    for encoding, high, low in (("utf-16-le", odd, even), ("utf-16-be", even, odd)):
+        if high.count(0) < len(high) * 0.05 or low.count(0) > len(low) * 0.02:
+            continue
+        try:
+            text = head[: len(head) - len(head) % 2].decode(encoding)
+        except UnicodeDecodeError:
+            text = head[: len(head) - len(head) % 2 - 2].decode(encoding, "replace")
+        printable = sum(c.isprintable() or c in "\t\r\n" for c in text)
+        if printable >= len(text) * 0.95:
+            return encoding
+    return None
 
 
 def _looks_binary(head: bytes) -> bool:
