@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -79,3 +80,14 @@ def imports_queue() -> tuple[Any, str]:
 
     sqs = client("sqs")
     return sqs, sqs.get_queue_url(QueueName=settings().queue_name("imports"))["QueueUrl"]
+
+
+def with_part_changed(data: bytes, name: str, change: Callable[[bytes], bytes]) -> bytes:
+    """The workbook ``data`` with its part ``name`` (``xl/styles.xml``) passed through
+    ``change``."""
+    source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            part = source.read(item.filename)
+            target.writestr(item, change(part) if item.filename == name else part)
+    return out.getvalue()

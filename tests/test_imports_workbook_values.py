@@ -285,21 +285,20 @@ def test_a_doctype_in_a_utf16_sheet_is_refused_too() -> None:
 
 def test_a_utf16_sheet_is_read_with_its_merged_cells() -> None:
     from chalicelib.imports.workbooks import open_sheet
-    from tests.imports_helpers import workbook_with
+    from tests.imports_helpers import with_part_changed, workbook_with
 
     data = workbook_with(
         [["email", "company"], ["a@example.com", "Acme"], ["b@example.com", None]],
         '</sheetData><mergeCells count="1"><mergeCell ref="B2:B3"/></mergeCells>',
     )
-    source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
-    with zipfile.ZipFile(out, "w") as target:
-        for item in source.infolist():
-            part = source.read(item.filename)
-            if item.filename == "xl/worksheets/sheet1.xml":
-                text = part.decode().replace('encoding="UTF-8"', 'encoding="UTF-16"')
-                part = text.encode("utf-16")
-            target.writestr(item, part)
-    _, rows = open_sheet(io.BytesIO(out.getvalue()), lambda row: "email" in row)
+    data = with_part_changed(
+        data,
+        "xl/worksheets/sheet1.xml",
+        lambda part: (
+            part.decode().replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")
+        ),
+    )
+    _, rows = open_sheet(io.BytesIO(data), lambda row: "email" in row)
     assert list(rows) == [
         ["email", "company"],
         ["a@example.com", "Acme"],
@@ -352,7 +351,7 @@ def test_odd_references_formats_and_merges_do_not_fail_the_file() -> None:
     """A cell reference with a space, a style naming a format never defined, a number
     too big for a double, a merge beyond Excel's columns: read, not refused."""
     from chalicelib.imports.workbooks import open_sheet
-    from tests.imports_helpers import workbook_with
+    from tests.imports_helpers import with_part_changed, workbook_with
 
     data = workbook_with(
         [["email", "score", "n"]],
@@ -360,18 +359,15 @@ def test_odd_references_formats_and_merges_do_not_fail_the_file() -> None:
         '<c r="B2"><v>1e400</v></c><c r="C2" s="1"><v>7</v></c></row></sheetData>'
         '<mergeCells count="1"><mergeCell ref="AAAA1:AAAB2"/></mergeCells>',
     )
-    source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
-    with zipfile.ZipFile(out, "w") as target:
-        for item in source.infolist():
-            part = source.read(item.filename)
-            if item.filename == "xl/styles.xml":
-                # cellXfs gets a second style, numFmtId 170, which no <numFmt> defines.
-                part = part.replace(
-                    b"</cellXfs>", b'<xf numFmtId="170" applyNumberFormat="1"/></cellXfs>'
-                )
-                part = part.replace(b'cellXfs count="1"', b'cellXfs count="2"')
-            target.writestr(item, part)
-    _, rows = open_sheet(io.BytesIO(out.getvalue()), lambda row: "email" in row)
+    # cellXfs gets a second style, numFmtId 170, which no <numFmt> defines.
+    data = with_part_changed(
+        data,
+        "xl/styles.xml",
+        lambda part: part.replace(
+            b"</cellXfs>", b'<xf numFmtId="170" applyNumberFormat="1"/></cellXfs>'
+        ).replace(b'cellXfs count="1"', b'cellXfs count="2"'),
+    )
+    _, rows = open_sheet(io.BytesIO(data), lambda row: "email" in row)
     assert list(rows)[1] == ["a@example.com", "inf", "7"]
 
 
