@@ -399,3 +399,113 @@ def test_a_row_wider_than_excel_fails_the_file_while_it_is_read() -> None:
     xml = io.BytesIO(_sheet_xml("<row>" + "<c/>" * 200_000 + "</row>"))
     with pytest.raises(UnreadableFileError, match="more than 16,384 cells"):
         list(finished_children(xml, _MAIN + "sheetData"))
+
+
+def _rows_of(data: bytes, sheet: str | None = None) -> list[list[str]]:
+    from chalicelib.imports.workbooks import open_sheet
+
+    _, rows = open_sheet(io.BytesIO(data), lambda row: "email" in row, sheet)
+    return list(rows)  # each row as read: a RowWithNotes keeps its notes
+
+
+def test_placeholder_zeros_of_a_workbook_to_be_recalculated_read_empty_with_a_note() -> None:
+    """xlsxwriter (pandas) saves 0 as every formula's result and asks Excel to recalculate:
+    that 0 is not the email or the name the formula makes."""
+    from chalicelib.imports.sheet_reader import NEVER_CALCULATED
+    from tests.imports_helpers import with_part_changed, workbook_with
+
+    data = workbook_with(
+        [["email", "first_name", "score"]],
+        '<row r="2"><c r="A2"><f>LOWER("A@EXAMPLE.COM")</f><v>0</v></c>'
+        '<c r="B2" t="str"><f>"Ann"</f><v>Ann</v></c><c r="C2"><f>1+1</f><v>2</v></c></row>'
+        "</sheetData>",
+    )
+    recalculated = with_part_changed(
+        data,
+        "xl/workbook.xml",
+        lambda part: (
+            part.replace(b"<calcPr ", b'<calcPr fullCalcOnLoad="1" ', 1)
+            if b"fullCalcOnLoad" not in part
+            else part
+        ),
+    )
+    row = _rows_of(recalculated)[1]
+    assert row == ["", "Ann", "2"]
+    assert row.notes == {0: NEVER_CALCULATED}  # type: ignore[attr-defined]
+
+
+def test_a_value_merged_across_columns_fills_only_its_own() -> None:
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["email", "first_name", "last_name", "company", "city"])
+    sheet.append(["a@example.com", "Ann Lee", None, "Acme", None])
+    sheet.append(["b@example.com", "Bo", "Ek", None, "Oslo"])
+    sheet.merge_cells("B2:C2")
+    sheet.merge_cells("D2:E2")
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    rows = _rows_of(buffer.getvalue())
+    assert rows[1] == ["a@example.com", "Ann Lee", "", "Acme"]  # nothing copied rightwards
+
+
+def test_east_asian_date_formats_read_as_dates() -> None:
+    """Built-in formats 27-36 and 50-58 are dates in Chinese, Japanese and Korean Excel
+    (yyyy"年"m"月"d"日"); openpyxl reads them as numbers."""
+    from tests.imports_helpers import with_part_changed, workbook_with
+
+    data = workbook_with(
+        [["email", "joined", "at"]],
+        '<row r="2"><c r="A2" t="inlineStr"><is><t>a@example.com</t></is></c>'
+        '<c r="B2" s="1"><v>45000</v></c><c r="C2" s="2"><v>0.5</v></c></row></sheetData>',
+    )
+    data = with_part_changed(
+        data,
+        "xl/styles.xml",
+        lambda part: part.replace(
+            b"</cellXfs>", b'<xf numFmtId="31" applyNumberFormat="1"/><xf numFmtId="32"/></cellXfs>'
+        ),
+    )
+    assert _rows_of(data)[1] == ["a@example.com", "2023-03-15", "12:00:00"]
+
+
+def test_a_number_beyond_the_calendar_in_a_date_format_keeps_its_digits() -> None:
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["email", "birthday"])
+    workbook.active.append(["a@example.com", 20230315])
+    workbook.active["B2"].number_format = "yyyymmdd"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    assert _rows_of(buffer.getvalue())[1] == ["a@example.com", "20230315"]  # not "#VALUE!"
+
+
+def test_sheet_choice_header_search_and_the_sheet_option() -> None:
+    """The sheet open when saved comes first; blank rows above a header (a logo) do not
+    count against the search; a named sheet without a header says so by name."""
+    import openpyxl
+
+    from chalicelib.imports.textfiles import UnreadableFileError
+
+    workbook = openpyxl.Workbook()
+    older = workbook.active
+    older.title = "2023"
+    older.append(["email"])
+    older.append(["old@example.com"])
+    newer = workbook.create_sheet("2024 ")
+    for _ in range(25):
+        newer.append([None])
+    newer.append(["email"])
+    newer.append(["new@example.com"])
+    notes = workbook.create_sheet("Notes")
+    notes.append(["Imported from the shop"])
+    workbook.active = 1
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    data = buffer.getvalue()
+    assert _rows_of(data)[-1] == ["new@example.com"]
+    assert _rows_of(data, "2024")[-1] == ["new@example.com"]  # the trailing space forgiven
+    with pytest.raises(UnreadableFileError, match="The sheet 'Notes' has no header row"):
+        _rows_of(data, "Notes")

@@ -42,6 +42,9 @@ from chalicelib.imports.number_formats import formatted
         (33612345678, "\\+00\\ 0\\ 00\\ 00\\ 00\\ 00", "+33 6 12 34 56 78"),
         # Accounting (German Excel): fill and spacing are layout; the text section is unused.
         (1234.5, '_-* #,##0.00\\ €_-;-* #,##0.00\\ €_-;_-* "-"??\\ €_-;_-@_-', "1,234.50 €"),
+        # No digit before the point: the whole number still shows.
+        (0.123, ".00", ".12"),
+        (1234.5, "$.00", "$1234.50"),
     ],
 )
 def test_can_show_a_number_as_excel_does(value: float, code: str, shown: str) -> None:
@@ -75,3 +78,22 @@ def test_values_read_as_excel_shows_them(value: object, shown: str) -> None:
     from chalicelib.imports.cell_text import value_text
 
     assert value_text(value) == shown
+
+
+@pytest.mark.parametrize(
+    ("value", "code", "shown"),
+    [
+        (-5, "00000", "-00005"),
+        (2134.6, "00000", "02135"),  # a whole number, rounded
+        (2.5, "0", "3"),
+        (1234, "00000", "01234"),
+        (dt.datetime(2023, 3, 15, 12), "dd/mm/yyyy", "2023-03-15"),  # a date format: no time
+        (dt.datetime(2023, 3, 15, 14, 57, 46, 667000), "m/d/yy h:mm", "2023-03-15T14:57:47"),
+        (dt.time(9, 29, 59, 971000), "h:mm", "09:30:00"),  # to the second, not .971
+        (dt.datetime(2023, 3, 15, 9, 30), '[$-409]mmmm d, yyyy "at" h:mm', "2023-03-15T09:30:00"),
+    ],
+)
+def test_cells_show_as_their_format_shows_them(value: object, code: str, shown: str) -> None:
+    from chalicelib.imports.cell_text import value_text
+
+    assert value_text(value, code) == shown

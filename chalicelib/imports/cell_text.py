@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from chalicelib.imports.number_formats import formatted
@@ -23,10 +23,14 @@ def value_text(value: Any, number_format: str = "General") -> str:
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, dt.datetime):
-        if value.time() == dt.time(0, 0):
-            return value.date().isoformat()
-        return value.isoformat()
-    if isinstance(value, dt.date | dt.time):
+        moment = _to_the_second(value)
+        if moment.time() == dt.time(0, 0) or not _shows_time(number_format):
+            return moment.date().isoformat()  # a date format shows no time of day
+        return moment.isoformat()
+    if isinstance(value, dt.time):
+        moment = _to_the_second(dt.datetime.combine(dt.date(2000, 1, 1), value))
+        return moment.time().isoformat()  # 23:59:59.6 shows as 0:00:00, as in Excel
+    if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, dt.timedelta):
         return _duration_text(value)
@@ -57,7 +61,12 @@ def _escaped_character(match: re.Match[str]) -> str:
 def _number_text(value: int | float, number_format: str) -> str:
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)  # no spreadsheet writes these (1e400 reads as inf): shown, not formatted
-    if number_format != "General" and not _ZEROS.match(number_format):
+    if _ZEROS.match(number_format):
+        # "00000" keeps the leading zeros of postcodes and phone numbers, and
+        # shows a whole number, rounded half away from zero (2134.6 is 02135).
+        whole = int(Decimal(repr(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        return ("-" if whole < 0 else "") + str(abs(whole)).zfill(len(number_format))
+    if number_format != "General":
         shown = formatted(value, number_format)  # "25%", "$1,234.50", "(415) 555-0134"
         if shown is not None:
             return shown
@@ -69,10 +78,26 @@ def _number_text(value: int | float, number_format: str) -> str:
             # No exponent: 1.5e-07 is shown as 0.00000015, as Excel's General does.
             return format(digits.normalize(), "f")
         value = int(digits)
-    if _ZEROS.match(number_format):
-        # "00000" keeps the leading zeros of postcodes and phone numbers.
-        return f"{value:0{len(number_format)}d}"
     return str(value)
+
+
+_QUOTED = re.compile(r'"[^"]*"|\\.|\[\$[^\]]*\]')
+
+
+def _shows_time(number_format: str) -> bool:
+    """Whether a date format shows a time of day (h, s, AM/PM outside quotes)."""
+    if number_format == "General":
+        return True
+    codes = _QUOTED.sub("", number_format)
+    return any(c in codes for c in "hHsS") or "AM/PM" in codes.upper()
+
+
+def _to_the_second(value: dt.datetime) -> dt.datetime:
+    """Rounded to the second, as a format without fractions of one shows it (9:29:59.97
+    is 9:30:00)."""
+    if not value.microsecond:
+        return value
+    return value.replace(microsecond=0) + dt.timedelta(seconds=value.microsecond >= 500_000)
 
 
 def _duration_text(value: dt.timedelta) -> str:

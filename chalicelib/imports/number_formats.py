@@ -147,7 +147,8 @@ def _layout(section: _Section, tokens: list[tuple[str, str]]) -> _Section | None
     if len(dots) > 1:
         return None
     dot = dots[0] if dots else None
-    first = digit_positions[0]
+    # ".00" starts at its point: nothing before it is the prefix's.
+    first = min(digit_positions[0], dot) if dot is not None else digit_positions[0]
     last = max(digit_positions[-1], dot if dot is not None else -1)
     section.prefix = "".join(value for kind, value in tokens[:first] if kind != "comma")
     end = last
@@ -205,6 +206,8 @@ def _integer(section: _Section, digits: str) -> str:
     out: list[str] = []
     remaining = digits
     slots = [i for i, p in enumerate(placeholders) if not p.startswith("\0")]
+    if not slots:  # ".00": the whole number still shows, as Excel shows it
+        return "".join(p[1:] for p in placeholders) + digits
     for index in range(len(placeholders) - 1, -1, -1):
         part = placeholders[index]
         if part.startswith("\0"):

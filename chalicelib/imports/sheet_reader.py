@@ -256,6 +256,10 @@ class SheetReader:
             timedelta_formats=workbook._timedelta_formats,
         )
         self._styles: dict[str | None, tuple[bool, str]] = {}
+        # Writers that cannot calculate (xlsxwriter, pandas) save 0 as every
+        # formula's result and ask Excel to recalculate on opening.
+        calculation = getattr(workbook, "calculation", None)
+        self._zeros_unsure = bool(getattr(calculation, "fullCalcOnLoad", False))
         self._columns: dict[str, int] = {}
 
     def rows(self) -> Iterator[list[str]]:
@@ -311,6 +315,13 @@ class SheetReader:
                 notes[index] = f"Excel shows the error {cell.findtext(_VALUE)} here."
             else:
                 text = self._by_openpyxl(cell)
+            if (
+                text == "0"
+                and self._zeros_unsure
+                and kind in (None, "n")
+                and cell.find(_FORMULA) is not None
+            ):
+                text = ""  # a placeholder, not a result: said so below
             if not text and cell.find(_FORMULA) is not None and _uncalculated(cell, kind):
                 notes = notes or {}
                 notes[index] = NEVER_CALCULATED
@@ -341,17 +352,33 @@ class SheetReader:
             return ""
         is_date, number_format = self._style(cell.get("s"))
         if is_date:
+            number = _number_of(value)
+            if not 0 <= number <= _LAST_SERIAL:
+                # No date (20230315 in yyyymmdd): the digits as stored, where
+                # openpyxl would warn and make it "#VALUE!".
+                return value_text(number)
             return self._by_openpyxl(cell)
-        number = float(value) if "." in value or "E" in value or "e" in value else int(value)
-        return value_text(number, number_format)
+        return value_text(_number_of(value), number_format)
 
     def _inline(self, cell: Element) -> str:
         inline = cell.find(_INLINE)
         return "" if inline is None else value_text(_plain_text(inline))
 
     def _by_openpyxl(self, cell: Element) -> str:
-        parsed = self._parser.parse_cell(cell)
-        return value_text(parsed["value"], self._style(cell.get("s"))[1])
+        from openpyxl.utils.datetime import from_excel
+
+        value = self._parser.parse_cell(cell)["value"]
+        is_date, number_format = self._style(cell.get("s"))
+        if cell.get("t") in (None, "n") and isinstance(value, str):
+            # openpyxl's "#VALUE!" for a date beyond its calendar (20230315 in
+            # yyyymmdd): the number as stored, not an error nobody wrote.
+            return value_text(_number_of(cell.findtext(_VALUE) or ""))
+        if is_date and isinstance(value, int | float) and not isinstance(value, bool):
+            try:  # a date format openpyxl does not know (Excel's East Asian ones)
+                value = from_excel(value, self._workbook.epoch)
+            except (OverflowError, ValueError):
+                number_format = "General"
+        return value_text(value, number_format)
 
     def _style(self, style_id: str | None) -> tuple[bool, str]:
         """(whether openpyxl reads the style's numbers as dates, its number format)."""
@@ -369,6 +396,8 @@ class SheetReader:
             format_id = workbook._cell_styles[style_id].numFmtId
         except IndexError:
             return is_date, "General"
+        if format_id in _LOCALE_DATES:
+            return True, _LOCALE_DATES[format_id]
         if format_id < BUILTIN_FORMATS_MAX_SIZE:
             return is_date, BUILTIN_FORMATS.get(format_id, "General")
         try:
@@ -377,13 +406,29 @@ class SheetReader:
             return is_date, "General"
 
 
+# Built-in formats Excel shows as dates or times in Chinese, Japanese and
+# Korean settings (年月日), which openpyxl reads as plain numbers.
+_LOCALE_DATES = {
+    **{number: "yyyy-mm-dd" for number in (27, 28, 29, 30, 31, 36, *range(50, 59))},
+    **{number: "h:mm:ss" for number in (32, 33, 34, 35)},
+}
+
+
+_LAST_SERIAL = 2_958_465  # 9999-12-31, Excel's last day
+
+
+def _number_of(value: str) -> int | float:
+    return float(value) if "." in value or "E" in value or "e" in value else int(value)
+
+
 def _uncalculated(cell: Element, kind: str | None) -> bool:
-    """Whether a formula cell has no saved result (scripts write ``<v/>`` or none).
+    """Whether a formula cell has no saved result (scripts write ``<v/>``, none, or a
+    0 the workbook asks to recalculate).
 
     Only a text result may be empty: a formula can give ``""``.
     """
     value = cell.find(_VALUE)
-    return value is None or (not value.text and kind != "str")
+    return value is None or ((value.text or "").strip() in ("", "0") and kind != "str")
 
 
 def _boolean_text(value: str | None) -> str:

@@ -101,11 +101,17 @@ def open_sheet(
             workbook = _load(stream)
     except Exception as exc:  # openpyxl raises many types for broken files
         raise UnreadableFileError(f"This workbook cannot be opened: {exc}") from exc
-    candidates = [ws for ws in workbook.worksheets if ws.sheet_state == "visible"]
+    # The sheet open when the file was saved first: of two years' lists, the
+    # one the user was looking at.
+    active = getattr(workbook, "active", None)
+    ordered = sorted(workbook.worksheets, key=lambda ws: ws is not active)
+    candidates = [ws for ws in ordered if ws.sheet_state == "visible"]
     if sheet_name is not None:
-        candidates = [ws for ws in workbook.worksheets if ws.title == sheet_name]
+        candidates = [ws for ws in workbook.worksheets if ws.title == sheet_name] or [
+            ws for ws in workbook.worksheets if ws.title.strip() == sheet_name.strip()
+        ]
         if not candidates:
-            names = ", ".join(ws.title for ws in workbook.worksheets)
+            names = ", ".join(repr(ws.title) for ws in workbook.worksheets)
             raise UnreadableFileError(f"There is no sheet named {sheet_name!r} (sheets: {names}).")
     fallback: tuple[str, Iterator[list[str]]] | None = None
     for worksheet in candidates:
@@ -121,6 +127,11 @@ def open_sheet(
         fallback = fallback or (worksheet.title, rows)
     if fallback is not None:
         return fallback
+    if sheet_name is not None:
+        raise UnreadableFileError(
+            f"The sheet {sheet_name!r} has no header row with an email or phone column "
+            f"in its first {HEADER_SEARCH_ROWS} rows."
+        )
     raise UnreadableFileError(
         "No sheet has a header row with an email or phone column "
         f"(sheets: {', '.join(ws.title for ws in workbook.worksheets)})."
@@ -139,11 +150,13 @@ def _contacts_of(
     merges = _merged_ranges(workbook, worksheet)
     rows = _filled(_checked(SheetReader(workbook, worksheet).rows()), merges)
     head: list[list[str]] = []
-    for _ in range(HEADER_SEARCH_ROWS):
+    searched = 0
+    while searched < HEADER_SEARCH_ROWS:  # rows with something in them: a logo's rows are blank
         row = next(rows, None)
         if row is None:
             return None
         head.append(row)
+        searched += any(cell.strip() for cell in row)
         if is_header(row):
             below, rest = _peek(rows, HEADER_SEARCH_ROWS)
             # From the sheet's first row, so row numbers are the sheet's.
@@ -241,10 +254,13 @@ def _merged_ranges(workbook: Any, worksheet: Any) -> list[tuple[int, int, int, i
 def _filled(
     rows: Iterator[list[str]], merges: list[tuple[int, int, int, int]]
 ) -> Iterator[list[str]]:
-    """Rows with merged ranges filled lazily, and only over cells the row has.
+    """Rows with merged ranges filled down, lazily, and only over cells the row has.
 
-    A range is never expanded cell by cell: ``B2:XFD1048576`` in a tiny file
-    costs one entry, not a billion.
+    Down only: a range's value fills its first column in the rows below (a
+    company merged over its people); across, it would become the next
+    column's too ("Ann Lee" merged over first and last name is not also her
+    last name). A range is never expanded cell by cell: ``B2:XFD1048576`` in
+    a tiny file costs one entry, not a billion.
     """
     if not merges:
         yield from rows
@@ -266,12 +282,12 @@ def _filled(
             # contact made of one company name.
             yield values
             continue
-        for min_col, _, max_col, value in active:
-            last = min(max_col, width)
-            values.extend([""] * (last - len(values)))
-            for column in range(min_col, last + 1):
-                if not values[column - 1]:
-                    values[column - 1] = value
+        for min_col, _, _, value in active:
+            if min_col > width:
+                continue
+            values.extend([""] * (min_col - len(values)))
+            if not values[min_col - 1]:
+                values[min_col - 1] = value
         yield values
 
 
