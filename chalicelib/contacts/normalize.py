@@ -145,6 +145,15 @@ def _parse_phone(text: str, region: str) -> Phone:
     if number is not None and phonenumbers.is_valid_number(number):
         e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
         return Phone(value=e164, valid=True, extension=number.extension or None)
+    if _SCIENTIFIC.match(text):
+        return Phone(
+            value=text,
+            valid=False,
+            warning="Kept as written: a spreadsheet showed this number in scientific notation "
+            "and dropped its last digits. Format the column as text and export it again.",
+        )
+    if international := _without_its_plus(text, region):
+        return international
     if text.startswith("+") or (
         number is not None and number.country_code != phonenumbers.country_code_for_region(region)
     ):
@@ -157,6 +166,32 @@ def _parse_phone(text: str, region: str) -> Phone:
             " (add the country code, e.g. +44…)."
         )
     return Phone(value=text, valid=False, warning=warning)
+
+
+_SCIENTIFIC = re.compile(r"\d(?:[.,]\d+)?[eE]\+\d+\Z")
+
+
+def _without_its_plus(text: str, region: str) -> Phone | None:
+    """A number written with its country code but no ``+`` (``33612345678``: a
+    spreadsheet dropped the + of a number it took for a number), when it is valid
+    with one and was not valid for the region."""
+    import phonenumbers
+
+    digits = text.replace(" ", "")
+    if not digits.isdigit() or len(digits) < 11 or digits.startswith("0"):
+        return None
+    try:
+        number = phonenumbers.parse("+" + digits, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return Phone(
+        value=e164,
+        valid=True,
+        warning=f"Read as {e164}: the number had its country code but not its +.",
+    )
 
 
 @functools.cache

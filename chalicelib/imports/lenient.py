@@ -22,6 +22,7 @@ from chalicelib.contacts.normalize import (
 )
 
 OTHER_EMAILS_FIELD = "other emails"
+OTHER_PHONES_FIELD = "other phones"
 SALUTATION_FIELD = "salutation"
 # A plain address has none of these; anything else is looked at closer.
 _NOT_PLAIN = re.compile(r"[\s<>;,]|:::|^mailto:", re.IGNORECASE)

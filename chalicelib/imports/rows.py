@@ -15,6 +15,7 @@ from chalicelib.formulas import unguarded
 from chalicelib.imports.headers import ColumnMap, column_label
 from chalicelib.imports.lenient import (
     OTHER_EMAILS_FIELD,
+    OTHER_PHONES_FIELD,
     SALUTATION_FIELD,
     fit_lengths,
     split_addresses,
@@ -39,6 +40,7 @@ class ParsedRow:
     key: str | None = None
     # What the contact's own fields have no room for, kept in ``extra``.
     other_emails: str = ""
+    other_phones: str = ""
     salutation: str = ""
 
 
@@ -75,9 +77,16 @@ def parse_row(
         row.warnings.append(
             ("phone", _keep_in_extra(values, EXTENSION_FIELD, changes.phone_extension))
         )
-    row.key = match_key(
-        values.get("email"), values.get("phone"), values.get("phone_valid", False)
-    ) or _row_key(values)
+    row.key = match_key(values.get("email"), values.get("phone"), values.get("phone_valid", False))
+    if row.key is None:
+        row.key = _row_key(values)
+        row.warnings.append(
+            (
+                "email",
+                "No email or valid phone: no message can reach this contact, and only an "
+                "identical row finds it again.",
+            )
+        )
     row.warnings += [(w.field, w.message) for w in changes.warnings]
     if not any(row.values.get(k) for k in ("first_name", "last_name", "email", "phone")):
         row.errors = [("email", "The row has no name, email or phone.")]
@@ -102,6 +111,11 @@ def _core_values(
         raw["email"], others = split_addresses(email)
         if others:
             row.other_emails = ", ".join(others)
+    if (phone := raw.get("phone")) and ":::" in phone:
+        # Google Contacts lists a contact's numbers in one cell: the first is the phone.
+        numbers = [number.strip() for number in phone.split(":::") if number.strip()]
+        raw["phone"] = numbers[0] if numbers else ""
+        row.other_phones = ", ".join(numbers[1:])
     full_name = raw.pop("full_name", "")
     if full_name and not raw.get("first_name") and not raw.get("last_name"):
         raw["first_name"], raw["last_name"], row.salutation = split_full_name(full_name)
@@ -124,6 +138,7 @@ def _extra_values(cells: list[str], columns: ColumnMap, row: ParsedRow) -> dict[
         extra = {k: v for k, v in extra.items() if v != ""}
     for label, value in (
         (OTHER_EMAILS_FIELD, row.other_emails),
+        (OTHER_PHONES_FIELD, row.other_phones),
         (SALUTATION_FIELD, row.salutation),
     ):
         if value:
@@ -176,22 +191,13 @@ def _without_bad_email(
     return changes
 
 
-_WHAT = {
-    EXTENSION_FIELD: "The extension",
-    INVALID_EMAIL_FIELD: "The address",
-    OTHER_EMAILS_FIELD: "The other addresses",
-    SALUTATION_FIELD: "The title",
-}
-
-
 def _keep_in_extra(values: dict[str, Any], label: str, value: str) -> str:
     """Keep a value the contact's fields have no room for in ``extra``; the report's note."""
     extra = values.setdefault("extra", {})
-    what = f"{_WHAT[label]} {value[:200]}"
     if label not in extra and len(extra) < MAX_EXTRA_KEYS:
         extra[label] = value[:MAX_EXTRA_VALUE_LENGTH]
-        return f"{what} is kept in extra as {label!r}."
-    return f"{what} was left out: extra has no room for {label!r}."
+        return f"Kept in extra as {label!r}: {value[:200]}."
+    return f"Left out, as extra has no room for {label!r}: {value[:200]}."
 
 
 def _row_key(values: dict[str, Any]) -> str:

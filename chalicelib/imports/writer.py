@@ -292,8 +292,11 @@ def merge_rows(values: dict[str, Any], group: list[ParsedRow]) -> bool:
     """Apply the rows' non-empty values to a contact's ``values``; whether anything changed.
 
     Later rows win; ``extra`` is merged key by key; ``phone_valid`` follows the phone.
+    A value a later row replaces that an earlier row of the group gave is named in the
+    later row's warnings (two spellings of a name, two numbers): never lost unsaid.
     """
     changed = False
+    given_by: dict[str, int] = {}  # field -> the row of the group that gave its value
     for row in group:
         for name, value in row.values.items():
             if name == "extra":
@@ -310,7 +313,12 @@ def merge_rows(values: dict[str, Any], group: list[ParsedRow]) -> bool:
             ):
                 _keep_valid_phone(row, values["phone"])
             else:
+                if name in given_by and values.get(name) not in (None, ""):
+                    row.warnings.append(
+                        (name, f"Replaced {values[name]!r} (row {given_by[name]}) with {value!r}.")
+                    )
                 values[name] = value
+                given_by[name] = row.number
                 if name == "phone":
                     values["phone_valid"] = bool(row.values.get("phone_valid"))
                 changed = True
