@@ -166,7 +166,7 @@ def _keep_open_path(root: Element, keep: Element | None = None) -> None:
 
 
 class SharedStrings:
-    """A workbook's shared string table, kept on disk: 8 bytes of memory a string.
+    """A workbook's shared string table, kept on disk: 4 bytes of memory a string.
 
     Excel puts a sheet's text in one table that cells refer to by number,
     in any order, so the whole table must be at hand before the first row.
@@ -178,7 +178,9 @@ class SharedStrings:
     def __init__(self) -> None:
         # Closed by close(), or when the table is dropped with its workbook.
         self._file = tempfile.TemporaryFile()  # noqa: SIM115
-        self._ends = array("Q")
+        # 4-byte offsets: the text is smaller than the XML it came from, which
+        # check_archive keeps under 2 GB.
+        self._ends = array("I")
         self._size = 0
 
     def append(self, text: str) -> None:
