@@ -805,3 +805,48 @@ def test_a_file_is_read_by_its_bytes_not_its_name(ana: User, directory: str) -> 
     drop_file(directory, "contacts.xls", b"Email\tFirst Name\nweb@example.com\tWeb\n")
     (job,) = finish_imports(ana, directory)
     assert (job["status"], job["created"]) == ("completed", 1), job
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        # A plain list of addresses, no header at all.
+        ("list.csv", b"ana@example.com\nion@example.com\n"),
+        # A header in a language not known here, below a title.
+        (
+            "ro.csv",
+            "Lista clienților\nNume;Adresă de email\n"
+            "Ana;ana@example.com\nIon;ion@example.com\n".encode(),
+        ),
+        # A phone header known, the email's not.
+        (
+            "mixed.csv",
+            b"Phone,Courrier du travail\n+33 6 12 34 56 78,ana@example.com\n,ion@example.com\n",
+        ),
+    ],
+)
+def test_a_column_of_addresses_is_the_email_column_whatever_its_header(
+    ana: User, directory: str, name: str, data: bytes
+) -> None:
+    drop_file(directory, name, data)
+    (job,) = finish_imports(ana, directory)
+    assert (job["status"], job["created"]) == ("completed", 2), job
+    assert sorted(c["email"] for c in contacts_of(ana, directory)) == [
+        "ana@example.com",
+        "ion@example.com",
+    ]
+
+
+def test_a_workbook_of_addresses_without_a_header_imports(ana: User, directory: str) -> None:
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["ana@example.com", "Ana"])
+    workbook.active.append(["ion@example.com", "Ion"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    drop_file(directory, "plain.xlsx", buffer.getvalue())
+    (job,) = finish_imports(ana, directory)
+    assert (job["status"], job["created"]) == ("completed", 2), job
+    contact = next(c for c in contacts_of(ana, directory) if c["email"] == "ana@example.com")
+    assert contact["extra"] == {"column 2": "Ana"}

@@ -375,3 +375,61 @@ def map_columns(headers: list[str]) -> ColumnMap:
 def looks_like_header(row: list[str]) -> bool:
     """A row naming an email or a phone column."""
     return any(field_for(cell) in ("email", "phone") for cell in row if cell.strip())
+
+
+# An address as files hold them; the contacts module judges it later.
+_EMAIL_LIKE = re.compile(r"[^@\s<>,;:]+@[^@\s<>,;:]+\.[^@\s<>,;:.]+")
+EMAIL_HEADER = "Email"
+
+
+def find_header(rows: list[list[str]]) -> tuple[int, list[str]] | None:
+    """Where no header names an email or phone column: the header found by content.
+
+    A list of addresses under a header in a language not known here
+    (``Adresă de email``) or under none at all (a plain list of emails) is
+    still a list of contacts. Returns the index of the header row in
+    ``rows`` with its email column renamed, ``-1`` and a header made up
+    (``Email``, ``column 2``…) when the first row with something in it is
+    already data, or None when no column holds addresses.
+    """
+    filled = [i for i, row in enumerate(rows) if any(cell.strip() for cell in row)]
+    if not filled:
+        return None
+    first = rows[filled[0]]
+    if any(_EMAIL_LIKE.fullmatch(cell.strip()) for cell in first):
+        column = email_column([rows[i] for i in filled])
+        if column is None:
+            return None
+        width = max(len(rows[i]) for i in filled)
+        made_up = [column_label(index) for index in range(width)]
+        made_up[column] = EMAIL_HEADER
+        return -1, made_up
+    for position, index in enumerate(filled[:-1]):
+        below = [rows[i] for i in filled[position + 1 :]]
+        column = email_column(below)
+        if column is not None:
+            return index, with_email_column(rows[index], column)
+    return None
+
+
+def email_column(rows: list[list[str]], taken: frozenset[int] = frozenset()) -> int | None:
+    """The column (not in ``taken``) holding an address in the first of ``rows`` and in
+    most of the others' filled cells; None if there is none."""
+    if not rows:
+        return None
+    best: tuple[int, int] | None = None  # (addresses, column)
+    for column, cell in enumerate(rows[0]):
+        if column in taken or not _EMAIL_LIKE.fullmatch(cell.strip()):
+            continue
+        cells = [row[column].strip() for row in rows if column < len(row) and row[column].strip()]
+        hits = sum(bool(_EMAIL_LIKE.fullmatch(cell)) for cell in cells)
+        if hits >= len(cells) * 0.6 and (best is None or hits > best[0]):
+            best = (hits, column)
+    return None if best is None else best[1]
+
+
+def with_email_column(header: list[str], column: int) -> list[str]:
+    """The header with ``column`` named as the email column (widened if it ends before)."""
+    named = list(header) + [""] * (column + 1 - len(header))
+    named[column] = EMAIL_HEADER
+    return named

@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import gc
 import io
+import itertools
 import logging
 import shutil
 import tempfile
@@ -37,11 +38,18 @@ from chalicelib.directories.models import DirectoryRecord
 from chalicelib.directories.service import PURGE_REQUESTED
 from chalicelib.formulas import neutralised
 from chalicelib.imports import models
-from chalicelib.imports.headers import ColumnMap, looks_like_header, map_columns
+from chalicelib.imports.headers import (
+    ColumnMap,
+    email_column,
+    find_header,
+    looks_like_header,
+    map_columns,
+    with_email_column,
+)
 from chalicelib.imports.models import ImportRecord
 from chalicelib.imports.rows import ParsedRow, is_blank, parse_row
 from chalicelib.imports.textfiles import UnreadableFileError, read_rows
-from chalicelib.imports.workbooks import open_sheet
+from chalicelib.imports.workbooks import open_sheet, peek
 from chalicelib.imports.writer import ChunkWriter, DirectoryGoneError, Outcome
 
 log = logging.getLogger(__name__)
@@ -352,25 +360,47 @@ HEADER_SEARCH_ROWS = 20
 
 def _header(rows: Iterator[list[str]]) -> tuple[int, list[str], Iterator[list[str]]]:
     """The header (the first row naming an email or phone column, within the
-    first rows: exports put titles and notes above it), its number, the rest."""
+    first rows: exports put titles and notes above it), its number, the rest.
+
+    A column of addresses is the email column whatever its header says, or
+    with no header at all (then the header's number is 0 and every row is
+    data); see :func:`headers.find_header`.
+    """
     first: list[str] | None = None
     seen = 0
+    read: list[list[str]] = []  # every row so far, blank ones too: they keep rows' numbers
     for number, row in enumerate(rows, start=1):
+        read.append(row)
         if is_blank(row):
             continue
         if looks_like_header(row):
-            return number, row, rows
+            below, rest = peek(rows, HEADER_SEARCH_ROWS)
+            return number, _with_found_email(row, below), itertools.chain(below, rest)
         first = first or row
         seen += 1
         if seen >= HEADER_SEARCH_ROWS:
             break
     if first is None:
         raise UnreadableFileError("The file has no rows.")
+    found = find_header(read)
+    if found is not None:
+        index, header = found
+        return index + 1, header, itertools.chain(read[index + 1 :], rows)
     cells = ", ".join(c for c in first if c.strip())[:200]
     raise UnreadableFileError(
         f"No header row with an email or phone column in the first {HEADER_SEARCH_ROWS} rows; "
         f"the first row is: {cells}."
     )
+
+
+def _with_found_email(header: list[str], below: list[list[str]]) -> list[str]:
+    """The header, its column of addresses named the email column if no header did."""
+    columns = map_columns(header)
+    if "email" in columns.core:
+        return header
+    filled = [row for row in below if not is_blank(row)]
+    column = email_column(filled, taken=frozenset(columns.core.values()))
+    return header if column is None else with_email_column(header, column)
 
 
 def _import_rows(

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, BinaryIO
 
+from chalicelib.imports.headers import find_header
 from chalicelib.imports.sheet_reader import SheetReader, read_shared_strings, utf8_chunks
 from chalicelib.imports.textfiles import UnreadableFileError
 
@@ -154,17 +155,19 @@ def _contacts_of(
     while searched < HEADER_SEARCH_ROWS:  # rows with something in them: a logo's rows are blank
         row = next(rows, None)
         if row is None:
-            return None
+            break
         head.append(row)
         searched += any(cell.strip() for cell in row)
         if is_header(row):
-            below, rest = _peek(rows, HEADER_SEARCH_ROWS)
+            below, rest = peek(rows, HEADER_SEARCH_ROWS)
             # From the sheet's first row, so row numbers are the sheet's.
             return _chain(head + below, rest), _has_an_address(row, below)
+    if find_header(head) is not None:  # addresses under no header known here, or none
+        return _chain(head, rows), True
     return None
 
 
-def _peek(rows: Iterator[list[str]], count: int) -> tuple[list[list[str]], Iterator[list[str]]]:
+def peek(rows: Iterator[list[str]], count: int) -> tuple[list[list[str]], Iterator[list[str]]]:
     """The next ``count`` rows, and the rest; a damaged row among them is left for
     the import to meet in its turn, after the rows before it."""
     read: list[list[str]] = []
