@@ -359,6 +359,17 @@ def map_columns(headers: list[str]) -> ColumnMap:
         if name:
             columns.fallbacks.setdefault(name, []).append(index)
         columns.extra[index] = label_for(index)
+    # "Nome" / "Nombre" alone (Brazil, Spain) and "Nom" alone (France) hold
+    # the whole name; beside a surname or a first name they are the other half.
+    for name, other in (("first_name", "last_name"), ("last_name", "first_name")):
+        column = columns.core.get(name)
+        if (
+            column is not None
+            and other not in columns.core
+            and "full_name" not in columns.core
+            and fold(headers[column]) in _WHOLE_NAME_WHEN_ALONE
+        ):
+            columns.core["full_name"] = columns.core.pop(name)
     # A full-name column is only a name when there are no first/last columns;
     # a lone "Name" beside a first name and no last name is the surname
     # (German "Vorname; Name").
@@ -370,6 +381,9 @@ def map_columns(headers: list[str]) -> ColumnMap:
         else:
             columns.extra[index] = label_for(index)
     return columns
+
+
+_WHOLE_NAME_WHEN_ALONE = frozenset({"nome", "nombre", "nom"})
 
 
 def looks_like_header(row: list[str]) -> bool:
