@@ -850,3 +850,62 @@ def test_a_workbook_of_addresses_without_a_header_imports(ana: User, directory: 
     assert (job["status"], job["created"]) == ("completed", 2), job
     contact = next(c for c in contacts_of(ana, directory) if c["email"] == "ana@example.com")
     assert contact["extra"] == {"column 2": "Ana"}
+
+
+@pytest.mark.parametrize(
+    ("data", "emails"),
+    [
+        # A first line holding a name and an address is a contact, not a header.
+        (b"Alice <alice@example.com>\nbob@example.com\n", ["alice@example.com", "bob@example.com"]),
+        # A contact named Mel (French for email) or Cell is no header.
+        (
+            b"Ann,Lee,ann@example.com\nMel,Ray,mel@example.com\n",
+            ["ann@example.com", "mel@example.com"],
+        ),
+    ],
+)
+def test_a_headerless_list_keeps_its_first_contact(
+    ana: User, directory: str, data: bytes, emails: list[str]
+) -> None:
+    drop_file(directory, "plain.csv", data)
+    (job,) = finish_imports(ana, directory)
+    assert job["status"] == "completed", job
+    assert sorted(c["email"] for c in contacts_of(ana, directory)) == emails
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        # A manager's address on every row is not the contacts'.
+        b"Name,Phone,Manager\nAna,+33 6 12 34 56 78,boss@example.com\n"
+        b"Ion,+33 6 12 34 56 79,boss@example.com\n",
+        # Two columns of addresses under unknown headers: which is the contact's is not guessed.
+        b"Name,Phone,Assistent,Adresa\nAna,+33 6 12 34 56 78,as1@example.com,ana@example.com\n"
+        b"Ion,+33 6 12 34 56 79,as2@example.com,ion@example.com\n",
+    ],
+)
+def test_no_address_column_is_guessed_when_it_is_not_clear(
+    ana: User, directory: str, data: bytes
+) -> None:
+    drop_file(directory, "people.csv", data)
+    (job,) = finish_imports(ana, directory)
+    assert (job["status"], job["created"]) == ("completed", 2), job
+    assert all(c["email"] is None for c in contacts_of(ana, directory))
+
+
+def test_a_read_me_sheet_with_a_help_address_does_not_win_over_the_contacts(
+    ana: User, directory: str
+) -> None:
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    workbook.active.title = "Read me"
+    workbook.active.append(["Questions?", "help@acme.example.com"])
+    contacts = workbook.create_sheet("Contacts")
+    contacts.append(["Name", "Email"])
+    contacts.append(["Ana Lima", "ana@example.com"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    drop_file(directory, "book.xlsx", buffer.getvalue())
+    (job,) = finish_imports(ana, directory)
+    assert (job["status"], job["sheet"], job["created"]) == ("completed", "Contacts", 1), job

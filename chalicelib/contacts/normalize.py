@@ -153,7 +153,13 @@ def _parse_phone(text: str, region: str) -> Phone:
             "and dropped its last digits. Format the column as text and export it again.",
         )
     if international := _without_its_plus(text, region):
-        return international
+        # Never taken for it unasked: a national number with a digit too many
+        # would become a valid foreign one (41555501361 is Swiss).
+        warning = (
+            f"Kept as written: not a valid phone number for region {region}, but with a + it "
+            f"is {international}; add the + if a spreadsheet dropped it."
+        )
+        return Phone(value=text, valid=False, warning=warning)
     if text.startswith("+") or (
         number is not None and number.country_code != phonenumbers.country_code_for_region(region)
     ):
@@ -171,10 +177,9 @@ def _parse_phone(text: str, region: str) -> Phone:
 _SCIENTIFIC = re.compile(r"\d(?:[.,]\d+)?[eE]\+\d+\Z")
 
 
-def _without_its_plus(text: str, region: str) -> Phone | None:
-    """A number written with its country code but no ``+`` (``33612345678``: a
-    spreadsheet dropped the + of a number it took for a number), when it is valid
-    with one and was not valid for the region."""
+def _without_its_plus(text: str, region: str) -> str | None:
+    """The E.164 number ``text`` would be with a ``+`` (``33612345678``: a spreadsheet
+    drops the + of a number it takes for a number), when that is valid."""
     import phonenumbers
 
     digits = text.replace(" ", "")
@@ -186,12 +191,7 @@ def _without_its_plus(text: str, region: str) -> Phone | None:
         return None
     if not phonenumbers.is_valid_number(number):
         return None
-    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    return Phone(
-        value=e164,
-        valid=True,
-        warning=f"Read as {e164}: the number had its country code but not its +.",
-    )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 @functools.cache

@@ -387,8 +387,10 @@ _WHOLE_NAME_WHEN_ALONE = frozenset({"nome", "nombre", "nom"})
 
 
 def looks_like_header(row: list[str]) -> bool:
-    """A row naming an email or a phone column."""
-    return any(field_for(cell) in ("email", "phone") for cell in row if cell.strip())
+    """A row naming an email or a phone column, and holding no address: a contact
+    named Mel (French for email) or Cell is data."""
+    named = any(field_for(cell) in ("email", "phone") for cell in row if cell.strip())
+    return named and not has_address(row)
 
 
 # An address as files hold them; the contacts module judges it later.
@@ -404,13 +406,13 @@ def find_header(rows: list[list[str]]) -> tuple[int, list[str]] | None:
     still a list of contacts. Returns the index of the header row in
     ``rows`` with its email column renamed, ``-1`` and a header made up
     (``Email``, ``column 2``…) when the first row with something in it is
-    already data, or None when no column holds addresses.
+    already data, or None when no single column clearly holds addresses:
+    then nothing is guessed, and the file fails saying why.
     """
     filled = [i for i, row in enumerate(rows) if any(cell.strip() for cell in row)]
     if not filled:
         return None
-    first = rows[filled[0]]
-    if any(_EMAIL_LIKE.fullmatch(cell.strip()) for cell in first):
+    if has_address(rows[filled[0]]):
         column = email_column([rows[i] for i in filled])
         if column is None:
             return None
@@ -419,27 +421,37 @@ def find_header(rows: list[list[str]]) -> tuple[int, list[str]] | None:
         made_up[column] = EMAIL_HEADER
         return -1, made_up
     for position, index in enumerate(filled[:-1]):
-        below = [rows[i] for i in filled[position + 1 :]]
+        candidate, below = rows[index], [rows[i] for i in filled[position + 1 :]]
+        if has_address(candidate):
+            return None  # data before any header: not a layout to guess at
         column = email_column(below)
-        if column is not None:
-            return index, with_email_column(rows[index], column)
+        # A header names its columns: a title line has nothing above the addresses.
+        if column is not None and column < len(candidate) and candidate[column].strip():
+            return index, with_email_column(candidate, column)
     return None
 
 
+def has_address(row: list[str]) -> bool:
+    """Whether a cell of the row holds an email address (no header does)."""
+    return any("@" in cell and _EMAIL_LIKE.search(cell) for cell in row)
+
+
 def email_column(rows: list[list[str]], taken: frozenset[int] = frozenset()) -> int | None:
-    """The column (not in ``taken``) holding an address in the first of ``rows`` and in
-    most of the others' filled cells; None if there is none."""
+    """The one column (not in ``taken``) whose cells in ``rows`` are addresses: one in
+    the first row, most of its filled cells, and different ones (a manager's address on
+    every row is not the contact's). None when no column, or more than one, is."""
     if not rows:
         return None
-    best: tuple[int, int] | None = None  # (addresses, column)
+    found = []
     for column, cell in enumerate(rows[0]):
-        if column in taken or not _EMAIL_LIKE.fullmatch(cell.strip()):
+        if column in taken or not _EMAIL_LIKE.search(cell):  # "Ana <ana@x.com>" too
             continue
         cells = [row[column].strip() for row in rows if column < len(row) and row[column].strip()]
-        hits = sum(bool(_EMAIL_LIKE.fullmatch(cell)) for cell in cells)
-        if hits >= len(cells) * 0.6 and (best is None or hits > best[0]):
-            best = (hits, column)
-    return None if best is None else best[1]
+        addresses = [cell for cell in cells if _EMAIL_LIKE.search(cell)]
+        mostly = len(addresses) >= len(cells) * 0.6
+        if mostly and (len(rows) == 1 or len(set(addresses)) > len(addresses) * 0.5):
+            found.append(column)
+    return found[0] if len(found) == 1 else None
 
 
 def with_email_column(header: list[str], column: int) -> list[str]:

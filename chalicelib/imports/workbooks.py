@@ -162,8 +162,10 @@ def _contacts_of(
             below, rest = peek(rows, HEADER_SEARCH_ROWS)
             # From the sheet's first row, so row numbers are the sheet's.
             return _chain(head + below, rest), _has_an_address(row, below)
-    if find_header(head) is not None:  # addresses under no header known here, or none
-        return _chain(head, rows), True
+    if find_header(head) is not None:
+        # Addresses under no header known here, or none: taken only if no sheet
+        # has a header that names its columns (a "Read me" giving a help address).
+        return _chain(head, rows), False
     return None
 
 
