@@ -223,8 +223,9 @@ def _chain(first: list[list[str]], rest: Iterator[list[str]]) -> Iterator[list[s
     yield from rest
 
 
-def _merged_ranges(workbook: Any, worksheet: Any) -> list[tuple[int, int, int, int]]:
-    """(min_row, min_col, max_row, max_col) of every merged range of the sheet."""
+def _merged_ranges(workbook: Any, worksheet: Any) -> list[tuple[int, int, int]]:
+    """(min_row, min_col, max_row) of every merged range of the sheet: what filling down
+    needs (see :func:`_filled`)."""
     from openpyxl.utils import column_index_from_string
 
     # openpyxl's read-only sheets keep their part name and the open archive.
@@ -243,22 +244,18 @@ def _merged_ranges(workbook: Any, worksheet: Any) -> list[tuple[int, int, int, i
             for match in matches:
                 c1, r1, c2, r2 = match.groups()
                 try:
-                    first, last = (
-                        column_index_from_string(c1.decode()),
-                        column_index_from_string(c2.decode()),
-                    )
+                    first = column_index_from_string(c1.decode())
+                    column_index_from_string(c2.decode())  # within Excel's columns too
                 except ValueError:  # beyond Excel's columns: no cell of the sheet is in it
                     continue
-                ranges.append((int(r1), first, int(r2), last))
+                ranges.append((int(r1), first, int(r2)))
             # Keep the end of the chunk: a tag may straddle two chunks.
             cut = data.rfind(b"<")
             tail = data[cut:] if cut >= len(data) - 200 else b""
     return ranges
 
 
-def _filled(
-    rows: Iterator[list[str]], merges: list[tuple[int, int, int, int]]
-) -> Iterator[list[str]]:
+def _filled(rows: Iterator[list[str]], merges: list[tuple[int, int, int]]) -> Iterator[list[str]]:
     """Rows with merged ranges filled down, lazily, and only over cells the row has.
 
     Down only: a range's value fills its first column in the rows below (a
@@ -270,26 +267,24 @@ def _filled(
     if not merges:
         yield from rows
         return
-    starting: dict[int, list[tuple[int, int, int]]] = {}
-    for min_row, min_col, max_row, max_col in merges:
-        starting.setdefault(min_row, []).append((min_col, max_row, max_col))
-    active: list[tuple[int, int, int, str]] = []  # (min_col, max_row, max_col, value)
-    width = 0  # the widest row so far: merges fill no further
+    starting: dict[int, list[tuple[int, int]]] = {}
+    for min_row, min_col, max_row in merges:
+        starting.setdefault(min_row, []).append((min_col, max_row))
+    active: list[tuple[int, int, str]] = []  # (min_col, max_row, value)
     for row_index, values in enumerate(rows, start=1):
-        width = max(width, len(values))
-        for min_col, max_row, max_col in starting.pop(row_index, ()):
+        for min_col, max_row in starting.pop(row_index, ()):
             top_left = values[min_col - 1] if min_col <= len(values) else ""
             if top_left:
-                active.append((min_col, max_row, max_col, top_left))
+                active.append((min_col, max_row, top_left))
         active = [merge for merge in active if merge[1] >= row_index]
         if not "".join(values).strip():
             # A blank row under a merged cell stays blank: filled, it would be a
             # contact made of one company name.
             yield values
             continue
-        for min_col, _, _, value in active:
-            if min_col > width:
-                continue
+        for min_col, _, value in active:
+            # The merge's column held its value in its first row: padding a
+            # shorter row up to it never goes past the sheet's own width.
             values.extend([""] * (min_col - len(values)))
             if not values[min_col - 1]:
                 values[min_col - 1] = value

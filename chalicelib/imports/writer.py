@@ -313,7 +313,7 @@ def merge_rows(values: dict[str, Any], group: list[ParsedRow]) -> bool:
             ):
                 _keep_valid_phone(row, values["phone"])
             else:
-                if name in given_by and values.get(name) not in (None, ""):
+                if name in given_by:  # an earlier row's value, never empty
                     row.warnings.append(
                         (name, f"Replaced {values[name]!r} (row {given_by[name]}) with {value!r}.")
                     )
